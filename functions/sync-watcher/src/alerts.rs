@@ -1,0 +1,348 @@
+//! What sync-watcher says: the alerts it builds from Git sync values. Pure functions.
+
+use std::time::SystemTime;
+
+use gitsync::domain::alert::{Alert, AlertKind, Link, Section, Severity};
+use gitsync::domain::event::Revision;
+use gitsync::domain::sync::{CFN_STACK_SYNC, SyncAttempt, SyncBlocker, SyncStatus};
+use gitsync::domain::text::{rfc3339, time_and_age};
+
+/// Most events of a sync attempt shown in an alert; the rest are counted.
+pub const MAX_ATTEMPT_EVENTS: usize = 25;
+
+/// Stack statuses Git sync deploys to; anything else needs fixing before a retry can help.
+pub const DEPLOYABLE_STACK_STATUSES: [&str; 5] = [
+    "CREATE_COMPLETE",
+    "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "IMPORT_COMPLETE",
+    "IMPORT_ROLLBACK_COMPLETE",
+];
+
+pub fn console_link(region: &str, stack: &str) -> Link {
+    Link {
+        title: "CloudFormation console".into(),
+        url: format!(
+            "https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks/stackinfo?stackId={stack}"
+        ),
+    }
+}
+
+/// The exact command that resolves the blocker once its cause is fixed.
+pub fn resolve_command(region: &str, stack: &str, blocker_id: &str) -> String {
+    format!(
+        "aws codestar-connections update-sync-blocker --region {region} --id {blocker_id} \
+         --sync-type {CFN_STACK_SYNC} --resource-name {stack} --resolved-reason \"Fixed: <what you fixed>\""
+    )
+}
+
+fn with_revision(alert: Alert, revision: &Revision) -> Alert {
+    alert
+        .fact_opt("Provider", revision.provider.clone())
+        .fact_opt("Repository", revision.repository.clone())
+        .fact_opt("Branch", revision.branch.clone())
+        .fact_opt("Commit", revision.commit.clone())
+}
+
+fn attempt_section(title: &str, attempt: &SyncAttempt) -> Section {
+    let items = attempt
+        .events
+        .iter()
+        .map(|event| {
+            let time = event.time.map(rfc3339).unwrap_or_else(|| "-".into());
+            let external = event
+                .external_id
+                .as_deref()
+                .map(|id| format!(" ({id})"))
+                .unwrap_or_default();
+            format!("{time} [{}] {}{external}", event.kind, event.message)
+        })
+        .collect();
+    let started = attempt
+        .started_at
+        .map(rfc3339)
+        .unwrap_or_else(|| "unknown".into());
+    Section::capped(
+        format!("{title} ({}, started {started})", attempt.status),
+        items,
+        MAX_ATTEMPT_EVENTS,
+    )
+}
+
+pub struct BlockerContext<'a> {
+    pub stack: &'a str,
+    pub region: &'a str,
+    pub revision: &'a Revision,
+    pub event_status: Option<&'a SyncStatus>,
+    pub latest_attempt: Option<&'a SyncAttempt>,
+    pub now: SystemTime,
+}
+
+pub fn blocker_alert(blocker: &SyncBlocker, context: &BlockerContext<'_>) -> Alert {
+    let stack = context.stack;
+    let mut alert = Alert::new(
+        AlertKind::Blocker,
+        Severity::Critical,
+        format!("Git sync blocked: stack {stack}"),
+    )
+    .fact("Stack", stack)
+    .fact("Blocker ID", &blocker.id)
+    .fact("Reason", &blocker.created_reason)
+    .fact("Created", time_and_age(blocker.created_at, context.now));
+    alert = with_revision(alert, context.revision)
+        .fact_opt("Sync status", context.event_status.map(ToString::to_string));
+    alert.summary = format!(
+        "Git sync stopped deploying stack {stack} and will not deploy new commits until this \
+         blocker is resolved."
+    );
+    alert.stack = Some(stack.to_owned());
+    if !blocker.contexts.is_empty() {
+        let items = blocker
+            .contexts
+            .iter()
+            .map(|(key, value)| format!("{key}: {value}"))
+            .collect();
+        alert.sections.push(Section::capped("Contexts", items, 50));
+    }
+    if let Some(attempt) = context.latest_attempt {
+        alert
+            .sections
+            .push(attempt_section("Latest sync attempt", attempt));
+    }
+    alert.next_steps = vec![
+        "Find the cause in the reason and events above and in the stack's events, and fix it \
+         in the repository or in the stack."
+            .into(),
+        format!(
+            "Make sure the stack is in one of {}: Git sync deploys to no other status \
+             (for UPDATE_ROLLBACK_FAILED, continue the update rollback first).",
+            DEPLOYABLE_STACK_STATUSES.join(", ")
+        ),
+        "Resolve the blocker with the command below; Git sync then retries the latest commit."
+            .into(),
+    ];
+    alert.commands = vec![resolve_command(context.region, stack, &blocker.id)];
+    alert.links = vec![console_link(context.region, stack)];
+    alert
+}
+
+pub fn recovery_alert(
+    stack: &str,
+    region: &str,
+    alerted_ids: &[String],
+    blockers: &[SyncBlocker],
+    event_status: Option<&SyncStatus>,
+) -> Alert {
+    let items = alerted_ids
+        .iter()
+        .map(|id| {
+            let resolution = blockers
+                .iter()
+                .find(|blocker| &blocker.id == id)
+                .and_then(|blocker| blocker.resolved_reason.as_deref())
+                .map(|reason| format!(": {reason}"))
+                .unwrap_or_default();
+            format!("{id}{resolution}")
+        })
+        .collect();
+    let mut alert = Alert::new(
+        AlertKind::Recovery,
+        Severity::Info,
+        format!("Git sync recovered: stack {stack}"),
+    )
+    .fact("Stack", stack)
+    .fact_opt("Sync status", event_status.map(ToString::to_string));
+    alert.summary =
+        format!("Stack {stack} has no active sync blocker any more; Git sync deploys it again.");
+    alert.stack = Some(stack.to_owned());
+    alert
+        .sections
+        .push(Section::capped("Blockers no longer active", items, 50));
+    alert.links = vec![console_link(region, stack)];
+    alert
+}
+
+pub struct RepositoryContext<'a> {
+    pub link_id: &'a str,
+    pub branch: &'a str,
+    pub revision: &'a Revision,
+    pub connection_arn: Option<&'a str>,
+    pub region: &'a str,
+    pub attempt: Option<&'a SyncAttempt>,
+}
+
+pub fn repository_failure_alert(context: &RepositoryContext<'_>) -> Alert {
+    let repository = context
+        .revision
+        .repository
+        .as_deref()
+        .unwrap_or(context.link_id);
+    let mut alert = Alert::new(
+        AlertKind::RepositorySync,
+        Severity::Warning,
+        format!("Git sync failed to read {repository}@{}", context.branch),
+    )
+    .fact("Repository link", context.link_id)
+    .fact("Branch", context.branch);
+    alert = with_revision(
+        alert,
+        &Revision {
+            branch: None,
+            ..context.revision.clone()
+        },
+    )
+    .fact_opt("Connection", context.connection_arn);
+    alert.summary = format!(
+        "Git sync could not sync branch {} of {repository}; the stacks that deploy from it \
+         receive no new commits until a sync succeeds.",
+        context.branch
+    );
+    if let Some(attempt) = context.attempt {
+        alert
+            .sections
+            .push(attempt_section("Failed sync attempt", attempt));
+    }
+    alert.next_steps = vec![
+        "Read the events above: a missing or invalid deployment file, a template path that does \
+         not exist, or a connection that lost access are the usual causes."
+            .into(),
+        "Check the connection's status (aws codestar-connections get-connection) and the \
+         repository link."
+            .into(),
+        "Push a fix to the branch; Git sync retries on the next commit.".into(),
+    ];
+    alert.commands = vec![format!(
+        "aws codestar-connections get-repository-sync-status --region {} --repository-link-id {} \
+         --branch {} --sync-type {CFN_STACK_SYNC}",
+        context.region, context.link_id, context.branch
+    )];
+    alert
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gitsync::domain::alert::{AlertFormat, render};
+    use gitsync::domain::sync::{BlockerStatus, SyncAttemptEvent};
+    use std::time::Duration;
+
+    fn blocker() -> SyncBlocker {
+        SyncBlocker {
+            id: "e1b2c3d4-0000-4000-8000-00000000abcd".into(),
+            status: BlockerStatus::Active,
+            created_reason: "Stack payments-api is in UPDATE_ROLLBACK_FAILED state".into(),
+            contexts: vec![(
+                "StackId".into(),
+                "arn:aws:cloudformation:eu-west-1:123456789012:stack/payments-api/1".into(),
+            )],
+            created_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)),
+            resolved_at: None,
+            resolved_reason: None,
+        }
+    }
+
+    fn attempt(events: usize) -> SyncAttempt {
+        SyncAttempt {
+            status: SyncStatus::Failed,
+            started_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)),
+            events: (0..events)
+                .map(|n| SyncAttemptEvent {
+                    time: None,
+                    kind: "CLOUDFORMATION".into(),
+                    message: format!("step {n}"),
+                    external_id: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_blocker_alert_has_everything_needed_to_act() {
+        let revision = Revision {
+            provider: Some("GitHub".into()),
+            repository: Some("acme/infra".into()),
+            branch: Some("main".into()),
+            commit: Some("8d2f0c1".into()),
+        };
+        let attempt = attempt(30);
+        let context = BlockerContext {
+            stack: "payments-api",
+            region: "eu-west-1",
+            revision: &revision,
+            event_status: Some(&SyncStatus::Failed),
+            latest_attempt: Some(&attempt),
+            now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + 2 * 3600 + 300),
+        };
+        let text = render(
+            &blocker_alert(&blocker(), &context),
+            AlertFormat::Text,
+            "sync-watcher",
+        )
+        .message;
+        for expected in [
+            "Stack:       payments-api",
+            "Blocker ID:  e1b2c3d4-0000-4000-8000-00000000abcd",
+            "Reason:      Stack payments-api is in UPDATE_ROLLBACK_FAILED state",
+            "Created:     2027-01-15T08:00:00Z (2h 5m ago)",
+            "Repository:  acme/infra",
+            "Commit:      8d2f0c1",
+            "StackId: arn:aws:cloudformation:eu-west-1:123456789012:stack/payments-api/1",
+            "Latest sync attempt (FAILED, started 2027-01-15T08:00:00Z):",
+            "[CLOUDFORMATION] step 24",
+            "... and 5 more",
+            "aws codestar-connections update-sync-blocker --region eu-west-1 --id e1b2c3d4-0000-4000-8000-00000000abcd --sync-type CFN_STACK_SYNC --resource-name payments-api --resolved-reason",
+            "https://eu-west-1.console.aws.amazon.com/cloudformation/home?region=eu-west-1#/stacks/stackinfo?stackId=payments-api",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+        }
+        assert!(!text.contains("step 25"));
+    }
+
+    #[test]
+    fn a_recovery_names_the_blockers_and_their_resolution() {
+        let mut resolved = blocker();
+        resolved.status = BlockerStatus::Resolved;
+        resolved.resolved_reason = Some("Fixed the IAM policy".into());
+        let alert = recovery_alert(
+            "payments-api",
+            "eu-west-1",
+            &[resolved.id.clone()],
+            &[resolved],
+            Some(&SyncStatus::Succeeded),
+        );
+        assert_eq!(alert.severity, Severity::Info);
+        assert_eq!(alert.kind, AlertKind::Recovery);
+        let text = render(&alert, AlertFormat::Text, "sync-watcher").message;
+        assert!(
+            text.contains("e1b2c3d4-0000-4000-8000-00000000abcd: Fixed the IAM policy"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_repository_failure_names_link_branch_and_events() {
+        let revision = Revision {
+            repository: Some("infra".into()),
+            commit: Some("abc123".into()),
+            ..Revision::default()
+        };
+        let attempt = attempt(2);
+        let alert = repository_failure_alert(&RepositoryContext {
+            link_id: "6053346f-8a33-4edb-9397-10394b3b2d4b",
+            branch: "main",
+            revision: &revision,
+            connection_arn: None,
+            region: "us-east-1",
+            attempt: Some(&attempt),
+        });
+        assert_eq!(alert.kind, AlertKind::RepositorySync);
+        assert_eq!(alert.title, "Git sync failed to read infra@main");
+        let text = render(&alert, AlertFormat::Text, "sync-watcher").message;
+        assert!(text.contains("Failed sync attempt (FAILED"), "{text}");
+        assert!(
+            text.contains(
+                "--repository-link-id 6053346f-8a33-4edb-9397-10394b3b2d4b --branch main"
+            )
+        );
+    }
+}

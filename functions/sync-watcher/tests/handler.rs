@@ -1,0 +1,312 @@
+//! The watcher's decisions, driven through in-memory ports.
+
+use std::time::{Duration, SystemTime};
+
+use gitsync::dedupe::DedupePolicy;
+use gitsync::domain::alert::AlertFormat;
+use gitsync::domain::sync::{
+    BlockerStatus, SyncAttempt, SyncAttemptEvent, SyncBlocker, SyncStatus,
+};
+use gitsync::fakes::{EntryState, FixedClock, InMemoryGitSync, InMemoryLedger, RecordingNotifier};
+use gitsync::ports::{ApiErrorKind, LedgerKey};
+use serde_json::{Value, json};
+use sync_watcher::{Watcher, WatcherError};
+
+type FakeWatcher = Watcher<InMemoryGitSync, RecordingNotifier, InMemoryLedger, FixedClock>;
+
+const STACK: &str = "payments-api";
+const T0: u64 = 1_800_000_000;
+
+fn watcher() -> FakeWatcher {
+    Watcher {
+        api: InMemoryGitSync::default(),
+        notifier: RecordingNotifier::default(),
+        ledger: InMemoryLedger::default(),
+        clock: FixedClock::at(SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + 600)),
+        format: AlertFormat::Text,
+        region: "us-east-1".into(),
+        policy: DedupePolicy {
+            lease: Duration::from_millis(200),
+            poll: Duration::from_millis(5),
+            ..DedupePolicy::default()
+        },
+    }
+}
+
+fn blocker(id: &str, status: BlockerStatus) -> SyncBlocker {
+    let resolved = status == BlockerStatus::Resolved;
+    SyncBlocker {
+        id: id.into(),
+        status,
+        created_reason: "Resource handler returned message: \"Bucket already exists\"".into(),
+        contexts: vec![("Stack".into(), STACK.into())],
+        created_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(T0)),
+        resolved_at: None,
+        resolved_reason: resolved.then(|| "Renamed the bucket".into()),
+    }
+}
+
+fn resource_event(status: &str) -> Value {
+    json!({
+        "version": "0", "id": "1", "source": "aws.codeconnections",
+        "detail-type": "Git Sync Resource Sync Status Change",
+        "account": "123456789012", "region": "eu-west-1", "time": "2027-01-15T08:10:00Z",
+        "resources": [],
+        "detail": {
+            "providerType": "GitHub", "commit": "8d2f0c1", "repositoryName": "acme/infra",
+            "branch": "main", "syncType": "CFN_STACK_SYNC",
+            "syncTarget": format!("arn:aws:cloudformation:eu-west-1:123456789012:stack/{STACK}/2a8e1c40"),
+            "status": status, "previousStatus": "IN_PROGRESS"
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_new_blocker_is_alerted_once_across_duplicate_events() {
+    let w = watcher();
+    w.api
+        .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
+    w.api.set_stack_sync(
+        STACK,
+        SyncAttempt {
+            status: SyncStatus::Failed,
+            started_at: None,
+            events: vec![SyncAttemptEvent {
+                time: None,
+                kind: "CLOUDFORMATION".into(),
+                message: "UPDATE_FAILED: MyBucket".into(),
+                external_id: None,
+            }],
+        },
+    );
+    let first = w.handle(resource_event("FAILED")).await.expect("handles");
+    assert_eq!((first.active_blockers, first.published), (1, 1));
+    for _ in 0..2 {
+        let again = w.handle(resource_event("FAILED")).await.expect("handles");
+        assert_eq!((again.published, again.already_sent), (0, 1));
+    }
+    let published = w.notifier.published();
+    assert_eq!(published.len(), 1);
+    let alert = &published[0];
+    assert_eq!(
+        alert.subject,
+        "[gitsync-guard] Git sync blocked: stack payments-api"
+    );
+    assert!(alert.message.contains("Bucket already exists"));
+    assert!(alert.message.contains("UPDATE_FAILED: MyBucket"));
+    assert!(
+        alert
+            .message
+            .contains("Created:     2027-01-15T08:00:00Z (10m ago)")
+    );
+    assert!(
+        alert.message.contains("--region eu-west-1 --id b-1"),
+        "the event's region is used"
+    );
+    assert!(alert.attributes.contains(&("stack".into(), STACK.into())));
+}
+
+#[tokio::test]
+async fn concurrent_duplicates_alert_once() {
+    let w = watcher();
+    w.api
+        .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
+    w.notifier.set_delay(Duration::from_millis(30));
+    let (a, b, c) = tokio::join!(
+        w.handle(resource_event("FAILED")),
+        w.handle(resource_event("FAILED")),
+        w.handle(resource_event("FAILED"))
+    );
+    for outcome in [a, b, c] {
+        outcome.expect("no invocation fails");
+    }
+    assert_eq!(w.notifier.published().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_publish_fails_the_invocation_and_the_retry_delivers() {
+    let w = watcher();
+    w.api.set_blockers(
+        STACK,
+        vec![
+            blocker("b-1", BlockerStatus::Active),
+            blocker("b-2", BlockerStatus::Active),
+        ],
+    );
+    w.notifier.fail_next(1);
+    let err = w
+        .handle(resource_event("FAILED"))
+        .await
+        .expect_err("must fail");
+    assert!(
+        err.to_string()
+            .contains("1 of 2 alerts for stack payments-api were not published"),
+        "{err}"
+    );
+    assert_eq!(w.notifier.published().len(), 1);
+    let retry = w
+        .handle(resource_event("FAILED"))
+        .await
+        .expect("retry succeeds");
+    assert_eq!((retry.published, retry.already_sent), (1, 1));
+    assert_eq!(w.notifier.published().len(), 2);
+}
+
+#[tokio::test]
+async fn recovery_is_announced_once_and_closes_the_entries() {
+    let w = watcher();
+    w.api
+        .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
+    w.handle(resource_event("FAILED")).await.expect("alerts");
+    w.api
+        .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Resolved)]);
+    let recovered = w
+        .handle(resource_event("SUCCEEDED"))
+        .await
+        .expect("recovers");
+    assert!(recovered.recovered);
+    assert_eq!(recovered.published, 1);
+    let again = w.handle(resource_event("SUCCEEDED")).await.expect("quiet");
+    assert!(!again.recovered);
+    assert_eq!(again.published, 0);
+    let published = w.notifier.published();
+    assert_eq!(published.len(), 2);
+    assert_eq!(
+        published[1].subject,
+        "[gitsync-guard] Git sync recovered: stack payments-api"
+    );
+    assert!(published[1].message.contains("b-1: Renamed the bucket"));
+    assert!(
+        published[1]
+            .attributes
+            .contains(&("kind".into(), "recovery".into()))
+    );
+    assert_eq!(
+        w.ledger
+            .state(&LedgerKey::new("stack#payments-api", "blocker#b-1")),
+        Some(EntryState::Closed)
+    );
+}
+
+#[tokio::test]
+async fn a_stack_that_never_alerted_gets_no_recovery_notice() {
+    let w = watcher();
+    w.api
+        .set_blockers(STACK, vec![blocker("b-0", BlockerStatus::Resolved)]);
+    let outcome = w
+        .handle(resource_event("SUCCEEDED"))
+        .await
+        .expect("handles");
+    assert_eq!((outcome.published, outcome.recovered), (0, false));
+    assert!(w.notifier.published().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_repository_sync_is_alerted_once_with_its_events() {
+    let w = watcher();
+    let started = SystemTime::UNIX_EPOCH + Duration::from_secs(T0);
+    w.api.set_repository_sync(
+        "link-1",
+        "main",
+        SyncAttempt {
+            status: SyncStatus::Failed,
+            started_at: Some(started),
+            events: vec![SyncAttemptEvent {
+                time: Some(started),
+                kind: "PARSING".into(),
+                message: "deployment file not found: deployment.yaml".into(),
+                external_id: None,
+            }],
+        },
+    );
+    let event = json!({
+        "source": "aws.codeconnections", "detail-type": "GitSync Repository Sync Status Change",
+        "detail": {"repositoryLinkId": "link-1", "branch": "main", "repositoryName": "infra",
+                   "status": "FAILED", "previousSync": "IN_PROGRESS"}
+    });
+    for _ in 0..2 {
+        w.handle(event.clone()).await.expect("handles");
+    }
+    let published = w.notifier.published();
+    assert_eq!(published.len(), 1);
+    assert!(published[0].message.contains("deployment file not found"));
+    assert!(
+        published[0]
+            .attributes
+            .contains(&("kind".into(), "repository-sync".into()))
+    );
+}
+
+#[tokio::test]
+async fn other_events_are_ignored_successfully() {
+    let w = watcher();
+    for event in [
+        json!({"source": "aws.s3", "detail-type": "Object Created", "detail": {}}),
+        json!({"source": "aws.codeconnections", "detail-type": "Git Sync Repository Sync Status Change",
+               "detail": {"repositoryLinkId": "l", "branch": "main", "status": "SUCCEEDED"}}),
+        json!({"source": "aws.events", "detail-type": "Scheduled Event"}),
+    ] {
+        let outcome = w.handle(event).await.expect("ignored, not failed");
+        assert_eq!(outcome.action, "ignored");
+    }
+    assert_eq!(w.api.calls("GetSyncBlockerSummary"), 0);
+    assert!(w.notifier.published().is_empty());
+}
+
+#[tokio::test]
+async fn malformed_events_are_errors_that_say_what_is_missing() {
+    let w = watcher();
+    let cases = [
+        (json!(42), "not a JSON object"),
+        (
+            json!({"source": "aws.codeconnections", "detail-type": "Git Sync Resource Sync Status Change", "detail": {"status": "FAILED"}}),
+            "names no stack",
+        ),
+        (
+            json!({"source": "aws.codeconnections", "detail-type": "Git Sync Repository Sync Status Change", "detail": {"status": "FAILED", "branch": "main"}}),
+            "`detail.repositoryLinkId` is missing",
+        ),
+    ];
+    for (event, expected) in cases {
+        let err = w.handle(event).await.expect_err(expected);
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn api_failures_fail_the_invocation_but_a_missing_sync_configuration_does_not() {
+    let w = watcher();
+    let ignored = w
+        .handle(resource_event("FAILED"))
+        .await
+        .expect("unknown stack ignored");
+    assert_eq!(ignored.action, "ignored");
+    w.api.fail("GetSyncBlockerSummary", ApiErrorKind::Throttled);
+    let err = w
+        .handle(resource_event("FAILED"))
+        .await
+        .expect_err("throttled");
+    assert!(matches!(err, WatcherError::Api(_)), "{err}");
+    assert!(
+        err.to_string().contains("GetSyncBlockerSummary throttled"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_sync_attempt_does_not_cost_the_alert() {
+    let w = watcher();
+    w.api
+        .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
+    w.api.fail("GetResourceSyncStatus", ApiErrorKind::Other);
+    let outcome = w
+        .handle(json!({"stack": STACK}))
+        .await
+        .expect("alerts anyway");
+    assert_eq!(outcome.published, 1);
+    assert!(
+        w.notifier.published()[0]
+            .message
+            .contains("--region us-east-1")
+    );
+}

@@ -1,0 +1,212 @@
+//! The alert ledger on DynamoDB. Table: partition key `pk` (S), sort key `sk` (S), TTL on
+//! `expires_at`. Items: `state` (pending | sent | closed), `token` and `lease_until` while
+//! pending, `updated_at`.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::AwsClients;
+use crate::ports::{AlertLedger, Claim, LedgerError, LedgerKey};
+
+const PENDING: &str = "pending";
+const SENT: &str = "sent";
+const CLOSED: &str = "closed";
+
+#[derive(Clone)]
+pub struct DynamoLedger {
+    client: Client,
+    table: String,
+}
+
+impl DynamoLedger {
+    pub fn new(clients: &AwsClients, table: impl Into<String>) -> Self {
+        Self {
+            client: Client::new(clients.sdk_config()),
+            table: table.into(),
+        }
+    }
+
+    fn failed(&self, action: &str, key: &LedgerKey, err: impl std::error::Error) -> LedgerError {
+        LedgerError(format!(
+            "{action} {key} in table {}: {}",
+            self.table,
+            DisplayErrorContext(err)
+        ))
+    }
+}
+
+/// The write's condition did not hold: a decision, not a failure.
+fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.code() == Some("ConditionalCheckFailedException")
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn epoch(time: SystemTime) -> AttributeValue {
+    let seconds = time
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    AttributeValue::N(seconds.to_string())
+}
+
+fn key_attributes(key: &LedgerKey) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_owned(), s(&key.scope)),
+        ("sk".to_owned(), s(&key.item)),
+    ])
+}
+
+impl AlertLedger for DynamoLedger {
+    async fn claim(
+        &self,
+        key: &LedgerKey,
+        now: SystemTime,
+        lease_until: SystemTime,
+        expires_at: SystemTime,
+    ) -> Result<Claim, LedgerError> {
+        let token = uuid::Uuid::new_v4().to_string();
+        let mut item = key_attributes(key);
+        item.extend([
+            ("state".to_owned(), s(PENDING)),
+            ("token".to_owned(), s(&token)),
+            ("lease_until".to_owned(), epoch(lease_until)),
+            ("expires_at".to_owned(), epoch(expires_at)),
+            ("updated_at".to_owned(), epoch(now)),
+        ]);
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(pk) OR (#state = :pending AND lease_until < :now)",
+            )
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":pending", s(PENDING))
+            .expression_attribute_values(":now", epoch(now))
+            .send()
+            .await;
+        match put {
+            Ok(_) => return Ok(Claim::Acquired { token }),
+            Err(err) if condition_failed(&err) => {}
+            Err(err) => return Err(self.failed("claiming", key, err)),
+        }
+        let current = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|err| self.failed("reading", key, err))?;
+        let item = current.item();
+        let state = item
+            .and_then(|i| i.get("state"))
+            .and_then(|v| v.as_s().ok());
+        let lease = item
+            .and_then(|i| i.get("lease_until"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<u64>().ok())
+            .map(|secs| UNIX_EPOCH + std::time::Duration::from_secs(secs));
+        Ok(match (state.map(String::as_str), lease) {
+            (Some(PENDING), Some(lease_until)) => Claim::InFlight { lease_until },
+            // Gone between the two calls (released): report in flight so the caller looks again.
+            (None, _) => Claim::InFlight { lease_until: now },
+            _ => Claim::Done,
+        })
+    }
+
+    async fn confirm(&self, key: &LedgerKey, token: &str) -> Result<(), LedgerError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .update_expression("SET #state = :sent REMOVE #token, lease_until")
+            .condition_expression("#token = :token")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":sent", s(SENT))
+            .expression_attribute_values(":token", s(token))
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(()),
+            // Our lease ended and another invocation took over: its confirm counts.
+            Err(err) if condition_failed(&err) => Ok(()),
+            Err(err) => Err(self.failed("confirming", key, err)),
+        }
+    }
+
+    async fn release(&self, key: &LedgerKey, token: &str) -> Result<(), LedgerError> {
+        let delete = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .condition_expression("#token = :token")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":token", s(token))
+            .send()
+            .await;
+        match delete {
+            Ok(_) => Ok(()),
+            Err(err) if condition_failed(&err) => Ok(()),
+            Err(err) => Err(self.failed("releasing", key, err)),
+        }
+    }
+
+    async fn open_items(&self, scope: &str, prefix: &str) -> Result<Vec<String>, LedgerError> {
+        let scope_key = LedgerKey::new(scope, prefix);
+        let mut items = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :scope AND begins_with(sk, :prefix)")
+            .filter_expression("#state <> :closed")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":scope", s(scope))
+            .expression_attribute_values(":prefix", s(prefix))
+            .expression_attribute_values(":closed", s(CLOSED))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| self.failed("listing", &scope_key, err))?;
+            items.extend(
+                page.items()
+                    .iter()
+                    .filter_map(|item| item.get("sk").and_then(|v| v.as_s().ok()).cloned()),
+            );
+        }
+        Ok(items)
+    }
+
+    async fn close(&self, key: &LedgerKey) -> Result<(), LedgerError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .update_expression("SET #state = :closed")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":closed", s(CLOSED))
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(()),
+            Err(err) if condition_failed(&err) => Ok(()),
+            Err(err) => Err(self.failed("closing", key, err)),
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! One SDK configuration per cold start, shared by every client.
+
+use std::time::{Duration, SystemTime};
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_codestarconnections::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use thiserror::Error;
+
+use crate::ports::{ApiError, ApiErrorKind};
+
+#[derive(Debug, Error)]
+pub enum ClientsError {
+    #[error("no AWS region is configured: set AWS_REGION (Lambda sets it) or AWS_DEFAULT_REGION")]
+    NoRegion,
+}
+
+/// The shared SDK configuration. Endpoints come only from the standard `AWS_ENDPOINT_URL*`
+/// variables, which aws-config reads itself.
+#[derive(Clone)]
+pub struct AwsClients {
+    config: SdkConfig,
+}
+
+impl AwsClients {
+    /// Standard retry (3 attempts, with backoff and throttling handling); timeouts short
+    /// enough that one hung connection cannot eat the whole Lambda timeout.
+    pub async fn load() -> Result<Self, ClientsError> {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .operation_attempt_timeout(Duration::from_secs(10))
+                    .operation_timeout(Duration::from_secs(30))
+                    .build(),
+            )
+            .load()
+            .await;
+        if config.region().is_none() {
+            return Err(ClientsError::NoRegion);
+        }
+        Ok(Self { config })
+    }
+
+    pub fn region(&self) -> String {
+        self.config
+            .region()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.config
+    }
+}
+
+/// Maps an SDK error to the port's error, keeping the service's code and message.
+pub(crate) fn api_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> ApiError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let kind = match error.code() {
+        Some("ThrottlingException" | "Throttling" | "TooManyRequestsException") => {
+            ApiErrorKind::Throttled
+        }
+        Some("ResourceNotFoundException" | "NotFound" | "NotFoundException") => {
+            ApiErrorKind::NotFound
+        }
+        Some("AccessDeniedException" | "AccessDenied" | "AuthorizationError") => {
+            ApiErrorKind::AccessDenied
+        }
+        Some("InvalidInputException" | "ValidationException" | "ValidationError") => {
+            ApiErrorKind::InvalidInput
+        }
+        Some("SyncBlockerDoesNotExistException") => ApiErrorKind::BlockerGone,
+        Some("RetryLatestCommitFailedException") => ApiErrorKind::RetryLatestCommitFailed,
+        _ => ApiErrorKind::Other,
+    };
+    let message = match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => DisplayErrorContext(&error).to_string(),
+    };
+    ApiError {
+        operation,
+        kind,
+        message,
+    }
+}
+
+/// The SDK's timestamps as the domain's.
+pub(crate) fn system_time(
+    time: &aws_sdk_codestarconnections::primitives::DateTime,
+) -> Option<SystemTime> {
+    SystemTime::try_from(*time).ok()
+}

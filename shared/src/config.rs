@@ -1,0 +1,219 @@
+//! Configuration from the environment, read and checked once at cold start.
+//!
+//! Every error names the variable and the form it expects, so that a bad deployment fails
+//! its first invocation with a message that says what to fix.
+
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use thiserror::Error;
+
+use crate::domain::alert::AlertFormat;
+
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("environment variable {name} is not set; expected {expected}")]
+    Missing {
+        name: &'static str,
+        expected: &'static str,
+    },
+    #[error("environment variable {name} is {value:?}; expected {expected}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: String,
+    },
+}
+
+/// Reads variables through a lookup function, so tests need not touch the process environment.
+pub struct Env<F: Fn(&str) -> Option<String>> {
+    lookup: F,
+}
+
+impl Env<fn(&str) -> Option<String>> {
+    /// The process environment.
+    pub fn process() -> Self {
+        Self {
+            lookup: |name| std::env::var(name).ok(),
+        }
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    pub fn from_lookup(lookup: F) -> Self {
+        Self { lookup }
+    }
+
+    /// The trimmed value, `None` when unset or blank.
+    pub fn optional(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    pub fn required(
+        &self,
+        name: &'static str,
+        expected: &'static str,
+    ) -> Result<String, ConfigError> {
+        self.optional(name)
+            .ok_or(ConfigError::Missing { name, expected })
+    }
+
+    /// A required value that must match `pattern`.
+    pub fn required_matching(
+        &self,
+        name: &'static str,
+        pattern: &Regex,
+        expected: &'static str,
+    ) -> Result<String, ConfigError> {
+        let value = self.required(name, expected)?;
+        if pattern.is_match(&value) {
+            Ok(value)
+        } else {
+            Err(ConfigError::Invalid {
+                name,
+                value,
+                expected: expected.to_owned(),
+            })
+        }
+    }
+
+    /// An optional value parsed with `FromStr`, or `default` when unset.
+    pub fn parsed_or<T>(
+        &self,
+        name: &'static str,
+        default: T,
+        expected: &str,
+    ) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: std::fmt::Display,
+    {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(value) => value.parse().map_err(|err| ConfigError::Invalid {
+                name,
+                expected: format!("{expected} ({err})"),
+                value,
+            }),
+        }
+    }
+}
+
+static TOPIC_ARN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+        .unwrap_or_else(|err| unreachable!("constant regex: {err}"))
+});
+static TABLE_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[A-Za-z0-9_.-]{3,255}$")
+        .unwrap_or_else(|err| unreachable!("constant regex: {err}"))
+});
+
+/// What every gitsync-guard function needs: where alerts go, how they look, the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommonConfig {
+    pub alert_topic_arn: String,
+    pub ledger_table: String,
+    pub alert_format: AlertFormat,
+}
+
+impl CommonConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            alert_topic_arn: env.required_matching(
+                "ALERT_TOPIC_ARN",
+                &TOPIC_ARN,
+                "an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:gitsync-guard-alerts",
+            )?,
+            ledger_table: env.required_matching(
+                "LEDGER_TABLE",
+                &TABLE_NAME,
+                "a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -)",
+            )?,
+            alert_format: env.parsed_or(
+                "ALERT_FORMAT",
+                AlertFormat::Text,
+                "text, chatbot or json",
+            )?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Env::from_lookup(move |name| map.get(name).cloned())
+    }
+
+    const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:gitsync-guard-alerts";
+
+    #[test]
+    fn a_complete_environment_parses() {
+        let config = CommonConfig::from_env(&env(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("LEDGER_TABLE", "gitsync-guard-ledger"),
+            ("ALERT_FORMAT", "chatbot"),
+        ]))
+        .expect("valid");
+        assert_eq!(config.alert_topic_arn, TOPIC);
+        assert_eq!(config.ledger_table, "gitsync-guard-ledger");
+        assert_eq!(config.alert_format, AlertFormat::Chatbot);
+    }
+
+    #[test]
+    fn format_defaults_to_text_and_blank_counts_as_unset() {
+        let config = CommonConfig::from_env(&env(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("LEDGER_TABLE", "ledger"),
+            ("ALERT_FORMAT", "  "),
+        ]))
+        .expect("valid");
+        assert_eq!(config.alert_format, AlertFormat::Text);
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_the_expected_form() {
+        let cases: [(&[(&str, &str)], &str); 5] = [
+            (
+                &[("LEDGER_TABLE", "ledger")],
+                "ALERT_TOPIC_ARN is not set; expected an SNS topic ARN",
+            ),
+            (
+                &[("ALERT_TOPIC_ARN", TOPIC)],
+                "LEDGER_TABLE is not set; expected a DynamoDB table name",
+            ),
+            (
+                &[
+                    ("ALERT_TOPIC_ARN", "arn:aws:sqs:eu-west-1:123456789012:q"),
+                    ("LEDGER_TABLE", "ledger"),
+                ],
+                "ALERT_TOPIC_ARN is \"arn:aws:sqs:eu-west-1:123456789012:q\"; expected an SNS topic ARN",
+            ),
+            (
+                &[("ALERT_TOPIC_ARN", TOPIC), ("LEDGER_TABLE", "a b")],
+                "LEDGER_TABLE is \"a b\"",
+            ),
+            (
+                &[
+                    ("ALERT_TOPIC_ARN", TOPIC),
+                    ("LEDGER_TABLE", "ledger"),
+                    ("ALERT_FORMAT", "html"),
+                ],
+                "ALERT_FORMAT is \"html\"; expected text, chatbot or json",
+            ),
+        ];
+        for (pairs, expected) in cases {
+            let err = CommonConfig::from_env(&env(pairs)).expect_err(expected);
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+    }
+}

@@ -1,0 +1,571 @@
+//! One alert model, three renderings (`text`, `chatbot`, `json`), always within SNS's limits.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::text::{ascii_line, truncate};
+
+/// SNS accepts at most 256 KiB per message, attributes included.
+pub const SNS_MAX_BYTES: usize = 256 * 1024;
+/// SNS Subject: ASCII, one line, under 100 characters.
+pub const SUBJECT_MAX_CHARS: usize = 99;
+/// Version of the `json` format; bump on any incompatible change (documented in the README).
+pub const JSON_SCHEMA: &str = "gitsync-guard.alert.v1";
+/// Longest single value or list item kept as is; longer ones are cut and marked.
+const MAX_VALUE_BYTES: usize = 4_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlertKind {
+    Blocker,
+    Recovery,
+    RepositorySync,
+    Connection,
+    Host,
+    Resolution,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::Warning => "warning",
+            Self::Info => "info",
+        }
+    }
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Blocker => "blocker",
+            Self::Recovery => "recovery",
+            Self::RepositorySync => "repository-sync",
+            Self::Connection => "connection",
+            Self::Host => "host",
+            Self::Resolution => "resolution",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+}
+
+/// A titled list. `omitted` counts items already left out, shown as "... and N more".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    pub title: String,
+    pub items: Vec<String>,
+    pub omitted: usize,
+}
+
+impl Section {
+    /// Keeps the first `max_items` items and counts the rest.
+    pub fn capped(title: impl Into<String>, mut items: Vec<String>, max_items: usize) -> Self {
+        let omitted = items.len().saturating_sub(max_items);
+        items.truncate(max_items);
+        Self {
+            title: title.into(),
+            items,
+            omitted,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    pub title: String,
+    pub url: String,
+}
+
+/// Everything an on-call engineer needs to act on one finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alert {
+    pub kind: AlertKind,
+    pub severity: Severity,
+    pub title: String,
+    pub summary: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
+    pub facts: Vec<Fact>,
+    pub sections: Vec<Section>,
+    pub next_steps: Vec<String>,
+    pub commands: Vec<String>,
+    pub links: Vec<Link>,
+}
+
+impl Alert {
+    pub fn new(kind: AlertKind, severity: Severity, title: impl Into<String>) -> Self {
+        Self {
+            kind,
+            severity,
+            title: title.into(),
+            summary: String::new(),
+            stack: None,
+            facts: Vec::new(),
+            sections: Vec::new(),
+            next_steps: Vec::new(),
+            commands: Vec::new(),
+            links: Vec::new(),
+        }
+    }
+
+    pub fn fact(mut self, label: impl Into<String>, value: impl Into<String>) -> Self {
+        self.facts.push(Fact {
+            label: label.into(),
+            value: value.into(),
+        });
+        self
+    }
+
+    /// Adds a fact only when the value is known.
+    pub fn fact_opt(self, label: &str, value: Option<impl Into<String>>) -> Self {
+        match value {
+            Some(value) => self.fact(label, value),
+            None => self,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AlertFormat {
+    #[default]
+    Text,
+    Chatbot,
+    Json,
+}
+
+impl FromStr for AlertFormat {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw {
+            "text" => Ok(Self::Text),
+            "chatbot" => Ok(Self::Chatbot),
+            "json" => Ok(Self::Json),
+            other => Err(format!("{other:?} is not one of text, chatbot, json")),
+        }
+    }
+}
+
+impl fmt::Display for AlertFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Text => "text",
+            Self::Chatbot => "chatbot",
+            Self::Json => "json",
+        })
+    }
+}
+
+/// What the notifier publishes: SNS Subject, Message and String message attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedAlert {
+    pub subject: String,
+    pub message: String,
+    pub attributes: Vec<(String, String)>,
+}
+
+impl RenderedAlert {
+    /// Bytes SNS counts against its limit: the message plus attribute names, types and values.
+    pub fn sns_size(&self) -> usize {
+        self.message.len() + attributes_size(&self.attributes)
+    }
+}
+
+fn attributes_size(attributes: &[(String, String)]) -> usize {
+    attributes
+        .iter()
+        .map(|(name, value)| name.len() + "String".len() + value.len())
+        .sum()
+}
+
+/// Renders `alert` for SNS, shrinking its longest lists until the whole fits the limit.
+/// `source` names the function that raised it.
+pub fn render(alert: &Alert, format: AlertFormat, source: &str) -> RenderedAlert {
+    render_within(alert, format, source, SNS_MAX_BYTES)
+}
+
+fn render_within(alert: &Alert, format: AlertFormat, source: &str, limit: usize) -> RenderedAlert {
+    let mut attributes = vec![
+        ("severity".to_owned(), alert.severity.as_str().to_owned()),
+        ("kind".to_owned(), alert.kind.as_str().to_owned()),
+    ];
+    if let Some(stack) = &alert.stack {
+        attributes.push(("stack".to_owned(), stack.clone()));
+    }
+    let subject = ascii_line(
+        &format!("[gitsync-guard] {}", alert.title),
+        SUBJECT_MAX_CHARS,
+    );
+    let budget = limit.saturating_sub(attributes_size(&attributes));
+
+    let mut alert = bounded_values(alert);
+    loop {
+        let message = render_message(&alert, format, source);
+        if message.len() <= budget {
+            return RenderedAlert {
+                subject,
+                message,
+                attributes,
+            };
+        }
+        if !halve_longest_section(&mut alert) {
+            // Nothing left to cut but the fixed parts: cannot happen with bounded values and
+            // a sane limit, but a cut text beats a rejected message.
+            let message = truncate(&message, budget);
+            return RenderedAlert {
+                subject,
+                message,
+                attributes,
+            };
+        }
+    }
+}
+
+fn bounded_values(alert: &Alert) -> Alert {
+    let mut alert = alert.clone();
+    alert.summary = truncate(&alert.summary, MAX_VALUE_BYTES);
+    for fact in &mut alert.facts {
+        fact.value = truncate(&fact.value, MAX_VALUE_BYTES);
+    }
+    for section in &mut alert.sections {
+        for item in &mut section.items {
+            *item = truncate(item, MAX_VALUE_BYTES);
+        }
+    }
+    alert
+}
+
+fn halve_longest_section(alert: &mut Alert) -> bool {
+    let Some(section) = alert
+        .sections
+        .iter_mut()
+        .filter(|section| !section.items.is_empty())
+        .max_by_key(|section| section.items.iter().map(String::len).sum::<usize>())
+    else {
+        return false;
+    };
+    let keep = section.items.len() / 2;
+    section.omitted += section.items.len() - keep;
+    section.items.truncate(keep);
+    true
+}
+
+fn render_message(alert: &Alert, format: AlertFormat, source: &str) -> String {
+    match format {
+        AlertFormat::Text => render_text(alert, source),
+        AlertFormat::Chatbot => render_chatbot(alert, source),
+        AlertFormat::Json => render_json(alert, source),
+    }
+}
+
+fn more_line(omitted: usize) -> Option<String> {
+    (omitted > 0).then(|| format!("... and {omitted} more"))
+}
+
+fn render_text(alert: &Alert, source: &str) -> String {
+    let mut out = format!("{}\n", alert.title);
+    if !alert.summary.is_empty() {
+        out.push_str(&format!("\n{}\n", alert.summary));
+    }
+    if !alert.facts.is_empty() {
+        let width = alert.facts.iter().map(|f| f.label.len()).max().unwrap_or(0) + 1;
+        out.push('\n');
+        for fact in &alert.facts {
+            let label = format!("{}:", fact.label);
+            let value = fact.value.replace('\n', &format!("\n{:width$} ", ""));
+            out.push_str(&format!("{label:width$} {value}\n"));
+        }
+    }
+    for section in &alert.sections {
+        out.push_str(&format!("\n{}:\n", section.title));
+        for item in &section.items {
+            out.push_str(&format!("  - {}\n", item.replace('\n', "\n    ")));
+        }
+        if let Some(more) = more_line(section.omitted) {
+            out.push_str(&format!("  {more}\n"));
+        }
+    }
+    if !alert.next_steps.is_empty() {
+        out.push_str("\nWhat to do:\n");
+        for (n, step) in alert.next_steps.iter().enumerate() {
+            out.push_str(&format!("  {}. {step}\n", n + 1));
+        }
+    }
+    if !alert.commands.is_empty() {
+        out.push_str("\nCommands:\n");
+        for command in &alert.commands {
+            out.push_str(&format!("  {command}\n"));
+        }
+    }
+    for link in &alert.links {
+        out.push_str(&format!("\n{}: {}\n", link.title, link.url));
+    }
+    out.push_str(&format!(
+        "\n-- gitsync-guard {source} ({} / {})\n",
+        alert.kind.as_str(),
+        alert.severity.as_str()
+    ));
+    out
+}
+
+fn severity_emoji(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => ":rotating_light:",
+        Severity::Warning => ":warning:",
+        Severity::Info => ":white_check_mark:",
+    }
+}
+
+/// AWS Chatbot (Amazon Q Developer in chat applications) custom notification.
+fn render_chatbot(alert: &Alert, source: &str) -> String {
+    let mut description = String::new();
+    if !alert.summary.is_empty() {
+        description.push_str(&format!("{}\n", alert.summary));
+    }
+    for fact in &alert.facts {
+        description.push_str(&format!("*{}:* {}\n", fact.label, fact.value));
+    }
+    for section in &alert.sections {
+        description.push_str(&format!("\n*{}*\n", section.title));
+        for item in &section.items {
+            description.push_str(&format!("• {}\n", item.replace('\n', " ")));
+        }
+        if let Some(more) = more_line(section.omitted) {
+            description.push_str(&format!("{more}\n"));
+        }
+    }
+    for link in &alert.links {
+        description.push_str(&format!("\n<{}|{}>\n", link.url, link.title));
+    }
+    let mut next_steps = alert.next_steps.clone();
+    next_steps.extend(alert.commands.iter().map(|command| format!("`{command}`")));
+    let mut related = Vec::new();
+    if let Some(stack) = &alert.stack {
+        related.push(stack.clone());
+    }
+    let thread = alert.stack.as_ref().map_or_else(
+        || alert.kind.as_str().to_owned(),
+        |stack| format!("stack-{stack}"),
+    );
+    json!({
+        "version": "1.0",
+        "source": "custom",
+        "content": {
+            "textType": "client-markdown",
+            "title": format!("{} {}", severity_emoji(alert.severity), alert.title),
+            "description": description.trim_end(),
+            "nextSteps": next_steps,
+            "keywords": [alert.kind.as_str(), alert.severity.as_str(), source],
+        },
+        "metadata": {
+            "threadId": thread,
+            "summary": alert.title,
+            "eventType": alert.kind.as_str(),
+            "relatedResources": related,
+            "additionalContext": { "source": format!("gitsync-guard {source}") },
+        }
+    })
+    .to_string()
+}
+
+fn render_json(alert: &Alert, source: &str) -> String {
+    let mut value = serde_json::to_value(alert).unwrap_or_else(|_| json!({}));
+    if let Some(object) = value.as_object_mut() {
+        object.insert("schema".into(), JSON_SCHEMA.into());
+        object.insert("source".into(), format!("gitsync-guard {source}").into());
+    }
+    value.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn sample() -> Alert {
+        let mut alert = Alert::new(
+            AlertKind::Blocker,
+            Severity::Critical,
+            "Git sync blocked: stack payments-api",
+        )
+        .fact("Stack", "payments-api")
+        .fact("Reason", "Stack is in UPDATE_ROLLBACK_FAILED");
+        alert.summary = "Git sync stopped deploying payments-api.".into();
+        alert.stack = Some("payments-api".into());
+        alert.sections.push(Section::capped(
+            "Contexts",
+            vec!["StackId: arn:aws:cloudformation:...".into()],
+            10,
+        ));
+        alert.next_steps.push("Fix the cause.".into());
+        alert
+            .commands
+            .push("aws codestar-connections update-sync-blocker --id X".into());
+        alert.links.push(Link {
+            title: "Console".into(),
+            url: "https://console.aws.amazon.com/".into(),
+        });
+        alert
+    }
+
+    #[test]
+    fn attributes_carry_severity_kind_and_stack() {
+        let rendered = render(&sample(), AlertFormat::Text, "sync-watcher");
+        assert_eq!(
+            rendered.attributes,
+            vec![
+                ("severity".to_owned(), "critical".to_owned()),
+                ("kind".to_owned(), "blocker".to_owned()),
+                ("stack".to_owned(), "payments-api".to_owned()),
+            ]
+        );
+        assert_eq!(
+            rendered.subject,
+            "[gitsync-guard] Git sync blocked: stack payments-api"
+        );
+    }
+
+    #[test]
+    fn text_reads_as_an_email() {
+        let text = render(&sample(), AlertFormat::Text, "sync-watcher").message;
+        assert!(text.starts_with("Git sync blocked: stack payments-api\n"));
+        assert!(text.contains("Reason: Stack is in UPDATE_ROLLBACK_FAILED"));
+        assert!(text.contains("\nWhat to do:\n  1. Fix the cause.\n"));
+        assert!(text.contains("  aws codestar-connections update-sync-blocker --id X\n"));
+        assert!(text.contains("Console: https://console.aws.amazon.com/"));
+    }
+
+    #[test]
+    fn chatbot_is_a_custom_notification() {
+        let message = render(&sample(), AlertFormat::Chatbot, "sync-watcher").message;
+        let value: Value = serde_json::from_str(&message).expect("valid JSON");
+        assert_eq!(value["version"], "1.0");
+        assert_eq!(value["source"], "custom");
+        assert_eq!(value["content"]["textType"], "client-markdown");
+        assert!(
+            value["content"]["title"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("Git sync blocked: stack payments-api"))
+        );
+        assert!(
+            value["content"]["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("*Reason:* Stack is in UPDATE_ROLLBACK_FAILED"))
+        );
+        assert_eq!(
+            value["content"]["nextSteps"][1],
+            "`aws codestar-connections update-sync-blocker --id X`"
+        );
+        assert_eq!(value["metadata"]["threadId"], "stack-payments-api");
+    }
+
+    #[test]
+    fn json_follows_the_versioned_schema() {
+        let message = render(&sample(), AlertFormat::Json, "sync-watcher").message;
+        let value: Value = serde_json::from_str(&message).expect("valid JSON");
+        assert_eq!(value["schema"], JSON_SCHEMA);
+        assert_eq!(value["kind"], "blocker");
+        assert_eq!(value["severity"], "critical");
+        assert_eq!(value["stack"], "payments-api");
+        assert_eq!(value["facts"][1]["label"], "Reason");
+        assert_eq!(value["sections"][0]["omitted"], 0);
+        assert_eq!(value["source"], "gitsync-guard sync-watcher");
+    }
+
+    #[test]
+    fn subject_is_ascii_one_line_and_short() {
+        let mut alert = sample();
+        alert.title = format!("Blocked ✗\n{}", "very-long-stack-name-".repeat(10));
+        let subject = render(&alert, AlertFormat::Text, "x").subject;
+        assert!(subject.len() <= SUBJECT_MAX_CHARS, "{}", subject.len());
+        assert!(subject.is_ascii());
+        assert!(!subject.contains('\n'));
+    }
+
+    #[test]
+    fn huge_lists_are_cut_to_fit_and_say_how_many_were_left_out() {
+        let items: Vec<String> = (0..5_000)
+            .map(|n| format!("{n:>5} {}", "e".repeat(300)))
+            .collect();
+        for format in [AlertFormat::Text, AlertFormat::Chatbot, AlertFormat::Json] {
+            let mut alert = sample();
+            alert
+                .sections
+                .push(Section::capped("Events", items.clone(), usize::MAX));
+            let rendered = render(&alert, format, "sync-watcher");
+            assert!(
+                rendered.sns_size() <= SNS_MAX_BYTES,
+                "{format}: {}",
+                rendered.sns_size()
+            );
+            assert!(
+                rendered.sns_size() > SNS_MAX_BYTES / 4,
+                "{format}: cut far too much"
+            );
+            if format == AlertFormat::Json {
+                let value: Value = serde_json::from_str(&rendered.message).expect("valid JSON");
+                let omitted = value["sections"][1]["omitted"].as_u64().unwrap_or(0);
+                let kept = value["sections"][1]["items"].as_array().map_or(0, Vec::len) as u64;
+                assert_eq!(omitted + kept, 5_000, "every event kept or counted");
+                assert!(omitted > 0);
+            } else {
+                assert!(
+                    rendered.message.contains(" more"),
+                    "{format}: no '... and N more'"
+                );
+            }
+            if format == AlertFormat::Chatbot {
+                serde_json::from_str::<Value>(&rendered.message).expect("still valid JSON");
+            }
+        }
+    }
+
+    #[test]
+    fn capped_sections_count_what_they_leave_out() {
+        let section = Section::capped("Events", (0..30).map(|n| n.to_string()).collect(), 20);
+        assert_eq!(section.items.len(), 20);
+        assert_eq!(section.omitted, 10);
+        let text = render_text(
+            &Alert {
+                sections: vec![section],
+                ..sample()
+            },
+            "x",
+        );
+        assert!(text.contains("  ... and 10 more\n"));
+    }
+
+    #[test]
+    fn long_single_values_are_cut() {
+        let alert = sample().fact("Reason", "r".repeat(100_000));
+        let rendered = render(&alert, AlertFormat::Text, "x");
+        assert!(rendered.message.len() < 10_000);
+        assert!(rendered.message.contains("(truncated)"));
+    }
+
+    #[test]
+    fn formats_parse_from_their_names() {
+        assert_eq!("chatbot".parse::<AlertFormat>(), Ok(AlertFormat::Chatbot));
+        assert!(
+            "xml"
+                .parse::<AlertFormat>()
+                .unwrap_err()
+                .contains("text, chatbot, json")
+        );
+    }
+}

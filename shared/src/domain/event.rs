@@ -1,0 +1,506 @@
+//! Incoming Lambda payloads, parsed into domain values.
+//!
+//! Git sync events are delivered at least once and their fields are not all promised, so
+//! every detail field is optional here; only what a handler cannot work without (the stack
+//! of a resource sync event) makes an event malformed.
+
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+use super::sync::SyncStatus;
+
+pub const GIT_SYNC_SOURCE: &str = "aws.codeconnections";
+/// Both spellings appear in AWS's own documentation; EventBridge may deliver either.
+pub const RESOURCE_SYNC_DETAIL_TYPES: [&str; 2] = [
+    "Git Sync Resource Sync Status Change",
+    "GitSync Resource Sync Status Change",
+];
+pub const REPOSITORY_SYNC_DETAIL_TYPES: [&str; 2] = [
+    "Git Sync Repository Sync Status Change",
+    "GitSync Repository Sync Status Change",
+];
+pub const SCHEDULED_EVENT_DETAIL_TYPE: &str = "Scheduled Event";
+
+/// What a function was invoked with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    ResourceSync(ResourceSyncEvent),
+    RepositorySync(RepositorySyncEvent),
+    /// An EventBridge schedule (rule or Scheduler input carrying `"detail-type": "Scheduled Event"`).
+    Schedule,
+    /// A direct invocation by an operator: `{"stack": "NAME"}`.
+    StackRequest {
+        stack: String,
+    },
+    /// Anything else from EventBridge: not ours to handle, and not an error.
+    Unrelated {
+        source: Option<String>,
+        detail_type: Option<String>,
+    },
+}
+
+/// Where the commit that Git sync tried to deploy came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Revision {
+    pub provider: Option<String>,
+    pub repository: Option<String>,
+    pub branch: Option<String>,
+    pub commit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceSyncEvent {
+    pub stack: String,
+    pub status: Option<SyncStatus>,
+    pub previous_status: Option<SyncStatus>,
+    pub sync_type: Option<String>,
+    pub revision: Revision,
+    pub region: Option<String>,
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepositorySyncEvent {
+    pub repository_link_id: Option<String>,
+    pub connection_arn: Option<String>,
+    pub owner_id: Option<String>,
+    pub status: Option<SyncStatus>,
+    pub previous_status: Option<SyncStatus>,
+    pub sync_type: Option<String>,
+    pub revision: Revision,
+    pub region: Option<String>,
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum EventError {
+    #[error(
+        "the event is not a JSON object (got {0}); expected an EventBridge event or {{\"stack\": \"NAME\"}}"
+    )]
+    NotAnObject(&'static str),
+    #[error("field `{field}` must be a string, got {got}")]
+    NotAString {
+        field: &'static str,
+        got: &'static str,
+    },
+    #[error("the {detail_type:?} event has no `detail` object")]
+    MissingDetail { detail_type: String },
+    #[error("the resource sync event names no stack: `detail.syncTarget` is missing or empty")]
+    MissingStack,
+    #[error(
+        "`{field}` is {value:?}, which is not a CloudFormation stack name or stack ARN \
+         (a name matches ^[0-9A-Za-z]+[0-9A-Za-z_-]*$, at most 100 characters)"
+    )]
+    InvalidStack { field: &'static str, value: String },
+    #[error(
+        "the payload has neither `source`/`detail-type` (an EventBridge event) nor `stack` (a direct request)"
+    )]
+    Unrecognized,
+}
+
+impl Incoming {
+    pub fn parse(payload: &Value) -> Result<Self, EventError> {
+        let object = payload
+            .as_object()
+            .ok_or(EventError::NotAnObject(json_kind(payload)))?;
+        let source = optional_str(object, "source", "source")?;
+        let detail_type = optional_str(object, "detail-type", "detail-type")?;
+
+        if source.is_none() && detail_type.is_none() {
+            return match optional_str(object, "stack", "stack")? {
+                Some(stack) => Ok(Self::StackRequest {
+                    stack: stack_name(stack, "stack")?,
+                }),
+                None => Err(EventError::Unrecognized),
+            };
+        }
+        if detail_type == Some(SCHEDULED_EVENT_DETAIL_TYPE) {
+            return Ok(Self::Schedule);
+        }
+        let unrelated = || Self::Unrelated {
+            source: source.map(str::to_owned),
+            detail_type: detail_type.map(str::to_owned),
+        };
+        let (Some(GIT_SYNC_SOURCE), Some(detail_type)) = (source, detail_type) else {
+            return Ok(unrelated());
+        };
+        let is_resource = RESOURCE_SYNC_DETAIL_TYPES.contains(&detail_type);
+        if !is_resource && !REPOSITORY_SYNC_DETAIL_TYPES.contains(&detail_type) {
+            return Ok(unrelated());
+        }
+        let detail = object
+            .get("detail")
+            .and_then(Value::as_object)
+            .ok_or_else(|| EventError::MissingDetail {
+                detail_type: detail_type.to_owned(),
+            })?;
+        let region = optional_string(object, "region", "region")?;
+        let account = optional_string(object, "account", "account")?;
+        if is_resource {
+            parse_resource(detail, region, account).map(Self::ResourceSync)
+        } else {
+            parse_repository(detail, region, account).map(Self::RepositorySync)
+        }
+    }
+}
+
+fn parse_resource(
+    detail: &Map<String, Value>,
+    region: Option<String>,
+    account: Option<String>,
+) -> Result<ResourceSyncEvent, EventError> {
+    let target = optional_str(detail, "syncTarget", "detail.syncTarget")?
+        .filter(|target| !target.is_empty())
+        .ok_or(EventError::MissingStack)?;
+    Ok(ResourceSyncEvent {
+        stack: stack_name(target, "detail.syncTarget")?,
+        status: status(detail, "status", "detail.status")?,
+        previous_status: previous_status(detail)?,
+        sync_type: optional_string(detail, "syncType", "detail.syncType")?,
+        revision: revision(detail)?,
+        region,
+        account,
+    })
+}
+
+fn parse_repository(
+    detail: &Map<String, Value>,
+    region: Option<String>,
+    account: Option<String>,
+) -> Result<RepositorySyncEvent, EventError> {
+    Ok(RepositorySyncEvent {
+        repository_link_id: optional_string(detail, "repositoryLinkId", "detail.repositoryLinkId")?,
+        connection_arn: optional_string(detail, "connectionArn", "detail.connectionArn")?,
+        owner_id: optional_string(detail, "ownerId", "detail.ownerId")?,
+        status: status(detail, "status", "detail.status")?,
+        previous_status: previous_status(detail)?,
+        sync_type: optional_string(detail, "syncType", "detail.syncType")?,
+        revision: revision(detail)?,
+        region,
+        account,
+    })
+}
+
+fn revision(detail: &Map<String, Value>) -> Result<Revision, EventError> {
+    Ok(Revision {
+        provider: optional_string(detail, "providerType", "detail.providerType")?,
+        repository: optional_string(detail, "repositoryName", "detail.repositoryName")?,
+        branch: optional_string(detail, "branch", "detail.branch")?,
+        commit: optional_string(detail, "commit", "detail.commit")?,
+    })
+}
+
+/// AWS documents the previous status under both `previousSync` and `previousStatus`.
+fn previous_status(detail: &Map<String, Value>) -> Result<Option<SyncStatus>, EventError> {
+    match status(detail, "previousSync", "detail.previousSync")? {
+        Some(previous) => Ok(Some(previous)),
+        None => status(detail, "previousStatus", "detail.previousStatus"),
+    }
+}
+
+fn status(
+    object: &Map<String, Value>,
+    key: &str,
+    field: &'static str,
+) -> Result<Option<SyncStatus>, EventError> {
+    Ok(optional_str(object, key, field)?.map(SyncStatus::parse))
+}
+
+/// A stack given as a plain name or as `arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID`.
+pub fn stack_name(target: &str, field: &'static str) -> Result<String, EventError> {
+    let invalid = || EventError::InvalidStack {
+        field,
+        value: target.to_owned(),
+    };
+    let name = if target.starts_with("arn:") {
+        let mut parts = target.splitn(6, ':');
+        let service = parts.nth(2);
+        let resource = parts.nth(2).ok_or_else(invalid)?;
+        if service != Some("cloudformation") {
+            return Err(invalid());
+        }
+        let mut path = resource.split('/');
+        match (path.next(), path.next()) {
+            (Some("stack"), Some(name)) => name,
+            _ => return Err(invalid()),
+        }
+    } else {
+        target
+    };
+    if is_resource_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(invalid())
+    }
+}
+
+/// The API's ResourceName constraint: `^[0-9A-Za-z]+[0-9A-Za-z_\-]*$`, 1 to 100 characters.
+pub fn is_resource_name(name: &str) -> bool {
+    name.len() <= 100
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn optional_str<'a>(
+    object: &'a Map<String, Value>,
+    key: &str,
+    field: &'static str,
+) -> Result<Option<&'a str>, EventError> {
+    match object.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(value)) => Ok(Some(value)),
+        Some(other) => Err(EventError::NotAString {
+            field,
+            got: json_kind(other),
+        }),
+    }
+}
+
+fn optional_string(
+    object: &Map<String, Value>,
+    key: &str,
+    field: &'static str,
+) -> Result<Option<String>, EventError> {
+    Ok(optional_str(object, key, field)?.map(str::to_owned))
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn resource_event(detail_type: &str, detail: Value) -> Value {
+        json!({
+            "version": "0",
+            "id": "5b2a9c3e-0000-4000-8000-000000000001",
+            "detail-type": detail_type,
+            "source": "aws.codeconnections",
+            "account": "123456789012",
+            "time": "2026-11-21T10:00:00Z",
+            "region": "eu-west-1",
+            "resources": [],
+            "detail": detail,
+        })
+    }
+
+    fn parse_resource_event(detail_type: &str, detail: Value) -> ResourceSyncEvent {
+        match Incoming::parse(&resource_event(detail_type, detail)) {
+            Ok(Incoming::ResourceSync(event)) => event,
+            other => panic!("expected a resource sync event, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn both_resource_detail_type_spellings_parse_the_same() {
+        let detail = json!({
+            "providerType": "GitHub", "commit": "8d2f0c1", "repositoryName": "acme/infra",
+            "branch": "main", "syncType": "CFN_STACK_SYNC", "syncTarget": "payments-api",
+            "status": "FAILED", "previousSync": "IN_PROGRESS"
+        });
+        let spaced = parse_resource_event("Git Sync Resource Sync Status Change", detail.clone());
+        let joined = parse_resource_event("GitSync Resource Sync Status Change", detail);
+        assert_eq!(spaced, joined);
+        assert_eq!(spaced.stack, "payments-api");
+        assert_eq!(spaced.status, Some(SyncStatus::Failed));
+        assert_eq!(spaced.previous_status, Some(SyncStatus::InProgress));
+        assert_eq!(spaced.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            spaced.revision,
+            Revision {
+                provider: Some("GitHub".into()),
+                repository: Some("acme/infra".into()),
+                branch: Some("main".into()),
+                commit: Some("8d2f0c1".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn previous_status_is_read_from_either_key() {
+        let from_previous_status = parse_resource_event(
+            "Git Sync Resource Sync Status Change",
+            json!({"syncTarget": "web", "status": "SUCCEEDED", "previousStatus": "FAILED"}),
+        );
+        assert_eq!(
+            from_previous_status.previous_status,
+            Some(SyncStatus::Failed)
+        );
+        let neither = parse_resource_event(
+            "Git Sync Resource Sync Status Change",
+            json!({"syncTarget": "web"}),
+        );
+        assert_eq!(neither.previous_status, None);
+        assert_eq!(neither.status, None);
+    }
+
+    #[test]
+    fn a_stack_arn_target_yields_the_stack_name() {
+        let event = parse_resource_event(
+            "Git Sync Resource Sync Status Change",
+            json!({"syncTarget": "arn:aws:cloudformation:eu-west-1:123456789012:stack/payments-api/2a8e1c40-5b1e-11ef-9f3a-0a1b2c3d4e5f"}),
+        );
+        assert_eq!(event.stack, "payments-api");
+        let gov = stack_name(
+            "arn:aws-us-gov:cloudformation:us-gov-west-1:123456789012:stack/web/abc",
+            "t",
+        );
+        assert_eq!(gov.as_deref(), Ok("web"));
+    }
+
+    #[test]
+    fn invalid_targets_are_rejected_with_the_field_named() {
+        for bad in [
+            "arn:aws:cloudformation:eu-west-1:123456789012:changeSet/x/y",
+            "arn:aws:s3:::bucket",
+            "arn:aws:cloudformation",
+            "has space",
+            "-leading-dash",
+            &"x".repeat(101),
+        ] {
+            let err = stack_name(bad, "detail.syncTarget").unwrap_err();
+            assert!(
+                err.to_string().contains("detail.syncTarget"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_statuses_are_data() {
+        let event = parse_resource_event(
+            "Git Sync Resource Sync Status Change",
+            json!({"syncTarget": "web", "status": "ROLLED_SIDEWAYS"}),
+        );
+        assert_eq!(
+            event.status,
+            Some(SyncStatus::Other("ROLLED_SIDEWAYS".into()))
+        );
+        assert_eq!(
+            event.status.map(|s| s.to_string()).as_deref(),
+            Some("ROLLED_SIDEWAYS")
+        );
+    }
+
+    #[test]
+    fn repository_events_parse_in_both_spellings() {
+        for detail_type in REPOSITORY_SYNC_DETAIL_TYPES {
+            let payload = json!({
+                "source": "aws.codeconnections", "detail-type": detail_type,
+                "detail": {
+                    "connectionArn": "arn:aws:codeconnections:us-east-1:123456789012:connection/abc",
+                    "providerType": "GitLab", "repositoryName": "infra", "ownerId": "acme",
+                    "repositoryLinkId": "6053346f-8a33-4edb-9397-10394b3b2d4b",
+                    "branch": "main", "commit": "abc123", "syncType": "CFN_STACK_SYNC",
+                    "status": "FAILED", "previousSync": "QUEUED"
+                }
+            });
+            let Ok(Incoming::RepositorySync(event)) = Incoming::parse(&payload) else {
+                panic!("{detail_type} did not parse");
+            };
+            assert_eq!(event.status, Some(SyncStatus::Failed));
+            assert_eq!(event.previous_status, Some(SyncStatus::Queued));
+            assert_eq!(
+                event.repository_link_id.as_deref(),
+                Some("6053346f-8a33-4edb-9397-10394b3b2d4b")
+            );
+            assert_eq!(event.revision.provider.as_deref(), Some("GitLab"));
+        }
+    }
+
+    #[test]
+    fn schedules_direct_requests_and_foreign_events_are_recognised() {
+        let rule = json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
+        assert_eq!(Incoming::parse(&rule), Ok(Incoming::Schedule));
+        let scheduler = json!({"detail-type": "Scheduled Event", "source": "gitsync-guard"});
+        assert_eq!(Incoming::parse(&scheduler), Ok(Incoming::Schedule));
+        assert_eq!(
+            Incoming::parse(&json!({"stack": "web"})),
+            Ok(Incoming::StackRequest {
+                stack: "web".into()
+            })
+        );
+        let foreign = json!({"source": "aws.s3", "detail-type": "Object Created", "detail": {}});
+        assert_eq!(
+            Incoming::parse(&foreign),
+            Ok(Incoming::Unrelated {
+                source: Some("aws.s3".into()),
+                detail_type: Some("Object Created".into())
+            })
+        );
+        let other_type = json!({"source": "aws.codeconnections", "detail-type": "Something New"});
+        assert!(matches!(
+            Incoming::parse(&other_type),
+            Ok(Incoming::Unrelated { .. })
+        ));
+    }
+
+    #[test]
+    fn junk_is_an_error_that_says_what_is_wrong() {
+        let cases = [
+            (json!([1, 2]), "not a JSON object (got an array)"),
+            (json!("text"), "not a JSON object (got a string)"),
+            (json!(null), "not a JSON object (got null)"),
+            (json!({}), "neither `source`/`detail-type`"),
+            (
+                json!({"stack": 7}),
+                "field `stack` must be a string, got a number",
+            ),
+            (
+                json!({"stack": "bad name"}),
+                "not a CloudFormation stack name",
+            ),
+            (
+                json!({"source": 1, "detail-type": "x"}),
+                "field `source` must be a string",
+            ),
+            (
+                json!({"source": "aws.codeconnections", "detail-type": "Git Sync Resource Sync Status Change"}),
+                "has no `detail` object",
+            ),
+            (
+                resource_event(
+                    "Git Sync Resource Sync Status Change",
+                    json!({"status": "FAILED"}),
+                ),
+                "names no stack",
+            ),
+            (
+                resource_event(
+                    "Git Sync Resource Sync Status Change",
+                    json!({"syncTarget": ""}),
+                ),
+                "names no stack",
+            ),
+            (
+                resource_event(
+                    "Git Sync Resource Sync Status Change",
+                    json!({"syncTarget": "web", "status": 3}),
+                ),
+                "field `detail.status` must be a string",
+            ),
+        ];
+        for (payload, expected) in cases {
+            let err = Incoming::parse(&payload).expect_err(&payload.to_string());
+            assert!(
+                err.to_string().contains(expected),
+                "{payload}: {err} lacks {expected:?}"
+            );
+        }
+    }
+}

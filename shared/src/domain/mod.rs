@@ -1,0 +1,6 @@
+//! The domain: pure values and decisions. Nothing here performs I/O or knows AWS SDK types.
+
+pub mod alert;
+pub mod event;
+pub mod sync;
+pub mod text;

@@ -1,0 +1,525 @@
+//! The end-to-end harness: real processes on loopback ports.
+//!
+//! - the CodeStar Connections emulator (the workspace's own binary, built beforehand),
+//! - moto's server for SNS, SQS, DynamoDB and CloudFormation (`moto_server` on PATH),
+//! - the real function binaries under `cargo-lambda lambda watch` (on PATH),
+//!
+//! all talked to with the real AWS SDK for Rust. `scripts/test.sh` installs the tools and
+//! builds everything once before the tests run.
+
+use std::io::{BufRead, BufReader};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use serde_json::Value;
+
+pub const REGION: &str = "us-east-1";
+pub const ACCOUNT: &str = "123456789012";
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free loopback port")
+}
+
+fn wait_for_port(port: u16, what: &str, timeout: Duration, process: &mut Child) {
+    let deadline = Instant::now() + timeout;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = process.try_wait() {
+            panic!("{what} exited with {status} before listening on port {port}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} did not listen on port {port} within {timeout:?}");
+}
+
+fn tool(name: &str) -> Command {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "`{name}` is not on PATH: run the tests through scripts/test.sh, or `. scripts/tools.sh` first"
+    );
+    Command::new(name)
+}
+
+/// A child process in its own process group, stopped with everything it started on drop.
+pub struct Process {
+    child: Child,
+    name: String,
+}
+
+impl Process {
+    fn spawn(mut command: Command, name: &str) -> Self {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+        let child = command
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {name}: {err}"));
+        Self {
+            child,
+            name: name.to_owned(),
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let stopped = Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        if stopped.is_err() {
+            let _ = self.child.kill();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+        eprintln!("{} had to be killed", self.name);
+    }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(600))
+        .build()
+        .expect("an HTTP client")
+}
+
+async fn json_response(response: reqwest::Result<reqwest::Response>, what: &str) -> Value {
+    let response = response.unwrap_or_else(|err| panic!("{what}: {err}"));
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    assert!(status.is_success(), "{what}: HTTP {status}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|err| panic!("{what}: not JSON ({err}): {body}"))
+}
+
+/// The CodeStar Connections emulator, started from the workspace's build.
+pub struct Emulator {
+    pub url: String,
+    _process: Process,
+}
+
+impl Emulator {
+    pub fn start(scenario: Option<&Path>) -> Self {
+        let binary = target_dir().join("debug").join("connections-emulator");
+        assert!(
+            binary.is_file(),
+            "{} is missing: build the workspace first (cargo build --workspace)",
+            binary.display()
+        );
+        let mut command = Command::new(&binary);
+        command
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--region",
+                REGION,
+                "--account",
+                ACCOUNT,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(scenario) = scenario {
+            command.arg("--scenario").arg(scenario);
+        }
+        let mut process = Process::spawn(command, "connections-emulator");
+        let stdout = process.child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the emulator's first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from the emulator: {line:?}"))
+            .to_owned();
+        Self {
+            url,
+            _process: process,
+        }
+    }
+
+    pub async fn admin(&self, path: &str, body: Value) -> Value {
+        let url = format!("{}/_emulator/{path}", self.url);
+        json_response(http().post(&url).json(&body).send().await, &url).await
+    }
+
+    pub async fn admin_get(&self, path: &str) -> Value {
+        let url = format!("{}/_emulator/{path}", self.url);
+        json_response(http().get(&url).send().await, &url).await
+    }
+}
+
+/// moto's server: SNS, SQS, DynamoDB, CloudFormation.
+pub struct Moto {
+    pub url: String,
+    _process: Process,
+}
+
+impl Moto {
+    pub fn start(log_dir: &Path) -> Self {
+        let port = free_port();
+        let log = std::fs::File::create(log_dir.join("moto.log")).expect("moto log file");
+        let mut command = tool("moto_server");
+        command
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log);
+        let mut process = Process::spawn(command, "moto_server");
+        wait_for_port(
+            port,
+            "moto_server",
+            Duration::from_secs(60),
+            &mut process.child,
+        );
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            _process: process,
+        }
+    }
+}
+
+/// An SDK configuration for the local services: dummy credentials, fixed region.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(aws_sdk_sns::config::Credentials::new(
+            "testing", "testing", None, None, "e2e",
+        ))
+        .load()
+        .await
+}
+
+/// The alert topic, a queue subscribed to it, and the ledger table, created in moto.
+pub struct AlertSink {
+    pub topic_arn: String,
+    pub queue_url: String,
+    pub table: String,
+    sqs: aws_sdk_sqs::Client,
+}
+
+/// One alert as it reached the queue through SNS.
+#[derive(Debug, Clone)]
+pub struct ReceivedAlert {
+    pub subject: String,
+    pub message: String,
+    pub attributes: Vec<(String, String)>,
+}
+
+impl ReceivedAlert {
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl AlertSink {
+    pub async fn create(moto: &Moto) -> Self {
+        let config = sdk_config().await;
+        let sns = aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::config::Builder::from(&config)
+                .endpoint_url(&moto.url)
+                .build(),
+        );
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&config)
+                .endpoint_url(&moto.url)
+                .build(),
+        );
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&config)
+                .endpoint_url(&moto.url)
+                .build(),
+        );
+        let topic_arn = sns
+            .create_topic()
+            .name("gitsync-guard-alerts")
+            .send()
+            .await
+            .expect("create topic")
+            .topic_arn
+            .expect("topic ARN");
+        let queue_url = sqs
+            .create_queue()
+            .queue_name("alerts")
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue URL");
+        let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:alerts");
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .send()
+            .await
+            .expect("subscribe queue");
+        let table = "gitsync-guard-ledger".to_owned();
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .expect("key schema")
+        };
+        let attribute = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute definition")
+        };
+        dynamodb
+            .create_table()
+            .table_name(&table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .attribute_definitions(attribute("pk"))
+            .attribute_definitions(attribute("sk"))
+            .send()
+            .await
+            .expect("create ledger table");
+        Self {
+            topic_arn,
+            queue_url,
+            table,
+            sqs,
+        }
+    }
+
+    /// Waits until `count` alerts arrived (at most `timeout`), then `quiet` more to catch
+    /// any extra one; returns everything received and removes it from the queue.
+    pub async fn receive(
+        &self,
+        count: usize,
+        timeout: Duration,
+        quiet: Duration,
+    ) -> Vec<ReceivedAlert> {
+        let mut alerts = Vec::new();
+        let deadline = Instant::now() + timeout;
+        let mut quiet_until: Option<Instant> = None;
+        loop {
+            let now = Instant::now();
+            if alerts.len() >= count {
+                let until = *quiet_until.get_or_insert(now + quiet);
+                if now >= until {
+                    break;
+                }
+            } else if now >= deadline {
+                break;
+            }
+            let output = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .expect("receive from the queue");
+            for message in output.messages() {
+                let body = message.body().unwrap_or_default();
+                let envelope: Value = serde_json::from_str(body)
+                    .unwrap_or_else(|err| panic!("SNS envelope is not JSON ({err}): {body}"));
+                let attributes = envelope["MessageAttributes"]
+                    .as_object()
+                    .map(|map| {
+                        map.iter()
+                            .map(|(name, value)| {
+                                (
+                                    name.clone(),
+                                    value["Value"].as_str().unwrap_or_default().to_owned(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                alerts.push(ReceivedAlert {
+                    subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
+                    message: envelope["Message"].as_str().unwrap_or_default().to_owned(),
+                    attributes,
+                });
+                if let Some(handle) = message.receipt_handle() {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .expect("delete the received message");
+                }
+            }
+        }
+        alerts
+    }
+}
+
+/// A TCP relay in front of a service that can be switched off, to make it unreachable.
+pub struct Relay {
+    pub url: String,
+    open: Arc<AtomicBool>,
+}
+
+impl Relay {
+    pub async fn start(upstream: &str) -> Self {
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .expect("relay listener");
+        let port = listener.local_addr().expect("relay address").port();
+        let open = Arc::new(AtomicBool::new(true));
+        let gate = open.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !gate.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            open,
+        }
+    }
+
+    pub fn set_open(&self, open: bool) {
+        self.open.store(open, Ordering::SeqCst);
+    }
+}
+
+/// The result of one invocation through `cargo lambda watch`'s Invoke API.
+#[derive(Debug)]
+pub struct Invocation {
+    pub failed: bool,
+    pub body: Value,
+}
+
+/// The function binaries running under `cargo-lambda lambda watch`.
+pub struct LambdaWatch {
+    pub port: u16,
+    pub log: PathBuf,
+    _process: Process,
+}
+
+impl LambdaWatch {
+    /// Starts the watcher with `env` added to the functions' environment.
+    pub fn start(env: &[(&str, String)], log_dir: &Path) -> Self {
+        let port = free_port();
+        let log_path = log_dir.join(format!("cargo-lambda-{port}.log"));
+        let log = std::fs::File::create(&log_path).expect("cargo lambda log file");
+        let mut command = tool("cargo-lambda");
+        command
+            .args(["lambda", "watch", "--ignore-changes", "--quiet"])
+            .args(["-A", "127.0.0.1", "-P", &port.to_string()])
+            .args(["--concurrency", "3"])
+            .current_dir(workspace_root())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", REGION)
+            .env("AWS_CONFIG_FILE", "/nonexistent/gitsync-guard/config")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/gitsync-guard/credentials",
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_MAX_ATTEMPTS", "2")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut process = Process::spawn(command, "cargo-lambda watch");
+        wait_for_port(
+            port,
+            "cargo-lambda watch",
+            Duration::from_secs(60),
+            &mut process.child,
+        );
+        Self {
+            port,
+            log: log_path,
+            _process: process,
+        }
+    }
+
+    pub async fn invoke(&self, function: &str, payload: &Value) -> Invocation {
+        let url = format!(
+            "http://127.0.0.1:{}/2015-03-31/functions/{function}/invocations",
+            self.port
+        );
+        let response = http()
+            .post(&url)
+            .json(payload)
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("invoking {function}: {err}; see {}", self.log.display()));
+        let failed = response.headers().contains_key("x-amz-function-error")
+            || !response.status().is_success();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Invocation { failed, body }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// A fresh directory for logs, outside the workspace so that `cargo lambda watch` does not see it.
+pub fn log_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gitsync-guard-e2e-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("log directory");
+    dir
+}
