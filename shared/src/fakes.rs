@@ -6,10 +6,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::domain::alert::RenderedAlert;
-use crate::domain::sync::{SyncAttempt, SyncBlocker};
+use crate::domain::connections::{Connection, Host};
+use crate::domain::sync::{
+    BlockerStatus, RepositoryLink, SyncAttempt, SyncBlocker, SyncConfiguration,
+};
 use crate::ports::{
-    AlertLedger, ApiError, ApiErrorKind, Claim, Clock, GitSyncApi, LedgerError, LedgerKey,
-    Notifier, NotifyError,
+    AlertLedger, ApiError, ApiErrorKind, Claim, Clock, ConnectionsApi, EntryState, GitSyncApi,
+    LedgerEntry, LedgerError, LedgerKey, Notifier, NotifyError, StackStatusLookup, StatusRecord,
+    StatusStore,
 };
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -24,11 +28,44 @@ pub struct InMemoryGitSync {
     blockers: Mutex<HashMap<String, Vec<SyncBlocker>>>,
     stack_syncs: Mutex<HashMap<String, SyncAttempt>>,
     repository_syncs: Mutex<HashMap<(String, String), SyncAttempt>>,
+    links: Mutex<Vec<RepositoryLink>>,
+    configurations: Mutex<Vec<SyncConfiguration>>,
+    resolutions: Mutex<Vec<Resolution>>,
     failures: Mutex<HashMap<&'static str, ApiError>>,
     calls: Mutex<BTreeMap<&'static str, usize>>,
 }
 
+/// One UpdateSyncBlocker call the fake received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    pub stack: String,
+    pub blocker_id: String,
+    pub resolved_reason: String,
+}
+
 impl InMemoryGitSync {
+    pub fn add_link(&self, link: RepositoryLink) {
+        lock(&self.links).push(link);
+    }
+
+    pub fn add_sync_configuration(&self, configuration: SyncConfiguration) {
+        lock(&self.configurations).push(configuration);
+    }
+
+    /// Every UpdateSyncBlocker call, in order.
+    pub fn resolutions(&self) -> Vec<Resolution> {
+        lock(&self.resolutions).clone()
+    }
+
+    pub fn blockers(&self, stack: &str) -> Vec<SyncBlocker> {
+        lock(&self.blockers).get(stack).cloned().unwrap_or_default()
+    }
+
+    /// Stops failing `operation`.
+    pub fn heal(&self, operation: &str) {
+        lock(&self.failures).remove(operation);
+    }
+
     pub fn set_blockers(&self, stack: &str, blockers: Vec<SyncBlocker>) {
         lock(&self.blockers).insert(stack.to_owned(), blockers);
     }
@@ -94,6 +131,125 @@ impl GitSyncApi for InMemoryGitSync {
             .get(&(repository_link_id.to_owned(), branch.to_owned()))
             .cloned())
     }
+
+    /// Resolves an ACTIVE blocker like the service; an unknown Id is BlockerGone.
+    async fn resolve_blocker(
+        &self,
+        stack: &str,
+        blocker_id: &str,
+        resolved_reason: &str,
+    ) -> Result<(), ApiError> {
+        self.enter("UpdateSyncBlocker")?;
+        let mut blockers = lock(&self.blockers);
+        let blocker = blockers
+            .get_mut(stack)
+            .and_then(|list| {
+                list.iter_mut()
+                    .find(|b| b.id == blocker_id && b.is_active())
+            })
+            .ok_or_else(|| ApiError {
+                operation: "UpdateSyncBlocker",
+                kind: ApiErrorKind::BlockerGone,
+                message: format!("no active blocker {blocker_id} on {stack}"),
+            })?;
+        blocker.status = BlockerStatus::Resolved;
+        blocker.resolved_reason = Some(resolved_reason.to_owned());
+        blocker.resolved_at = Some(SystemTime::now());
+        lock(&self.resolutions).push(Resolution {
+            stack: stack.to_owned(),
+            blocker_id: blocker_id.to_owned(),
+            resolved_reason: resolved_reason.to_owned(),
+        });
+        Ok(())
+    }
+
+    async fn repository_links(&self) -> Result<Vec<RepositoryLink>, ApiError> {
+        self.enter("ListRepositoryLinks")?;
+        Ok(lock(&self.links).clone())
+    }
+
+    async fn sync_configurations(
+        &self,
+        repository_link_id: &str,
+    ) -> Result<Vec<SyncConfiguration>, ApiError> {
+        self.enter("ListSyncConfigurations")?;
+        Ok(lock(&self.configurations)
+            .iter()
+            .filter(|c| c.repository_link_id == repository_link_id)
+            .cloned()
+            .collect())
+    }
+}
+
+/// Connections, hosts and tags held in memory.
+#[derive(Default)]
+pub struct InMemoryConnections {
+    connections: Mutex<Vec<Connection>>,
+    hosts: Mutex<Vec<Host>>,
+    tags: Mutex<HashMap<String, Vec<(String, String)>>>,
+    failing_tags: Mutex<Vec<String>>,
+}
+
+impl InMemoryConnections {
+    pub fn set_connections(&self, connections: Vec<Connection>) {
+        *lock(&self.connections) = connections;
+    }
+
+    pub fn set_hosts(&self, hosts: Vec<Host>) {
+        *lock(&self.hosts) = hosts;
+    }
+
+    pub fn set_tags(&self, arn: &str, tags: Vec<(String, String)>) {
+        lock(&self.tags).insert(arn.to_owned(), tags);
+    }
+
+    /// Makes ListTagsForResource fail for one ARN.
+    pub fn fail_tags(&self, arn: &str) {
+        lock(&self.failing_tags).push(arn.to_owned());
+    }
+}
+
+impl ConnectionsApi for InMemoryConnections {
+    async fn connections(&self, provider: Option<&str>) -> Result<Vec<Connection>, ApiError> {
+        Ok(lock(&self.connections)
+            .iter()
+            .filter(|c| provider.is_none_or(|p| c.provider == p))
+            .cloned()
+            .collect())
+    }
+
+    async fn hosts(&self) -> Result<Vec<Host>, ApiError> {
+        Ok(lock(&self.hosts).clone())
+    }
+
+    async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, ApiError> {
+        if lock(&self.failing_tags).iter().any(|a| a == arn) {
+            return Err(ApiError {
+                operation: "ListTagsForResource",
+                kind: ApiErrorKind::Other,
+                message: "injected by the test".into(),
+            });
+        }
+        Ok(lock(&self.tags).get(arn).cloned().unwrap_or_default())
+    }
+}
+
+/// Stack statuses held in memory; an unknown stack does not exist.
+#[derive(Default)]
+pub struct InMemoryStacks {
+    statuses: Mutex<HashMap<String, String>>,
+}
+
+impl InMemoryStacks {
+    pub fn set_status(&self, stack: &str, status: &str) {
+        lock(&self.statuses).insert(stack.to_owned(), status.to_owned());
+    }
+}
+
+impl StackStatusLookup for InMemoryStacks {
+    async fn stack_status(&self, stack: &str) -> Result<Option<String>, ApiError> {
+        Ok(lock(&self.statuses).get(stack).cloned())
+    }
 }
 
 /// Records what was published; can be told to fail or to take its time.
@@ -136,26 +292,38 @@ impl Notifier for RecordingNotifier {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntryState {
-    Pending {
-        token: String,
-        lease_until: SystemTime,
-    },
-    Sent,
-    Closed,
+#[derive(Debug, Clone)]
+struct FakeEntry {
+    state: EntryState,
+    token: String,
+    lease_until: SystemTime,
+    claimed_at: SystemTime,
 }
 
 /// The ledger's conditional writes, on a map.
 #[derive(Default)]
 pub struct InMemoryLedger {
-    entries: Mutex<BTreeMap<LedgerKey, EntryState>>,
+    entries: Mutex<BTreeMap<LedgerKey, FakeEntry>>,
     tokens: AtomicUsize,
+    statuses: Mutex<BTreeMap<String, StatusRecord>>,
 }
 
 impl InMemoryLedger {
     pub fn state(&self, key: &LedgerKey) -> Option<EntryState> {
-        lock(&self.entries).get(key).cloned()
+        lock(&self.entries).get(key).map(|entry| entry.state)
+    }
+
+    /// Records an entry as published at `claimed_at`, as an earlier run would have.
+    pub fn record_sent(&self, key: LedgerKey, claimed_at: SystemTime) {
+        lock(&self.entries).insert(
+            key,
+            FakeEntry {
+                state: EntryState::Sent,
+                token: String::new(),
+                lease_until: claimed_at,
+                claimed_at,
+            },
+        );
     }
 }
 
@@ -168,59 +336,83 @@ impl AlertLedger for InMemoryLedger {
         _expires_at: SystemTime,
     ) -> Result<Claim, LedgerError> {
         let mut entries = lock(&self.entries);
-        match entries.get(key) {
-            Some(EntryState::Sent | EntryState::Closed) => return Ok(Claim::Done),
-            Some(EntryState::Pending {
-                lease_until: current,
-                ..
-            }) if *current >= now => {
-                return Ok(Claim::InFlight {
-                    lease_until: *current,
-                });
+        if let Some(entry) = entries.get(key) {
+            match entry.state {
+                EntryState::Sent | EntryState::Closed => return Ok(Claim::Done),
+                EntryState::Pending if entry.lease_until >= now => {
+                    return Ok(Claim::InFlight {
+                        lease_until: entry.lease_until,
+                    });
+                }
+                EntryState::Pending => {}
             }
-            _ => {}
         }
         let token = format!("token-{}", self.tokens.fetch_add(1, Ordering::SeqCst));
         entries.insert(
             key.clone(),
-            EntryState::Pending {
+            FakeEntry {
+                state: EntryState::Pending,
                 token: token.clone(),
                 lease_until,
+                claimed_at: now,
             },
         );
         Ok(Claim::Acquired { token })
     }
 
     async fn confirm(&self, key: &LedgerKey, token: &str) -> Result<(), LedgerError> {
-        let mut entries = lock(&self.entries);
-        if matches!(entries.get(key), Some(EntryState::Pending { token: t, .. }) if t == token) {
-            entries.insert(key.clone(), EntryState::Sent);
+        if let Some(entry) = lock(&self.entries).get_mut(key)
+            && entry.state == EntryState::Pending
+            && entry.token == token
+        {
+            entry.state = EntryState::Sent;
         }
         Ok(())
     }
 
     async fn release(&self, key: &LedgerKey, token: &str) -> Result<(), LedgerError> {
         let mut entries = lock(&self.entries);
-        if matches!(entries.get(key), Some(EntryState::Pending { token: t, .. }) if t == token) {
+        if entries
+            .get(key)
+            .is_some_and(|entry| entry.state == EntryState::Pending && entry.token == token)
+        {
             entries.remove(key);
         }
         Ok(())
     }
 
-    async fn open_items(&self, scope: &str, prefix: &str) -> Result<Vec<String>, LedgerError> {
+    async fn entries(&self, scope: &str, prefix: &str) -> Result<Vec<LedgerEntry>, LedgerError> {
         Ok(lock(&self.entries)
             .iter()
-            .filter(|(key, state)| {
-                key.scope == scope && key.item.starts_with(prefix) && **state != EntryState::Closed
+            .filter(|(key, _)| key.scope == scope && key.item.starts_with(prefix))
+            .map(|(key, entry)| LedgerEntry {
+                item: key.item.clone(),
+                state: entry.state,
+                claimed_at: entry.claimed_at,
             })
-            .map(|(key, _)| key.item.clone())
             .collect())
     }
 
     async fn close(&self, key: &LedgerKey) -> Result<(), LedgerError> {
-        if let Some(state) = lock(&self.entries).get_mut(key) {
-            *state = EntryState::Closed;
+        if let Some(entry) = lock(&self.entries).get_mut(key) {
+            entry.state = EntryState::Closed;
         }
+        Ok(())
+    }
+}
+
+impl StatusStore for InMemoryLedger {
+    async fn statuses(&self) -> Result<Vec<StatusRecord>, LedgerError> {
+        Ok(lock(&self.statuses).values().cloned().collect())
+    }
+
+    async fn save_status(&self, record: &StatusRecord) -> Result<(), LedgerError> {
+        lock(&self.statuses).insert(record.arn.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn forget_status(&self, arn: &str) -> Result<(), LedgerError> {
+        lock(&self.statuses).remove(arn);
         Ok(())
     }
 }

@@ -8,7 +8,8 @@ use std::time::SystemTime;
 use thiserror::Error;
 
 use crate::domain::alert::RenderedAlert;
-use crate::domain::sync::{SyncAttempt, SyncBlocker};
+use crate::domain::connections::{Connection, Host};
+use crate::domain::sync::{RepositoryLink, SyncAttempt, SyncBlocker, SyncConfiguration};
 
 /// Why an API call failed, in the terms a handler decides on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +69,52 @@ pub trait GitSyncApi: Send + Sync {
         repository_link_id: &str,
         branch: &str,
     ) -> impl Future<Output = Result<Option<SyncAttempt>, ApiError>> + Send;
+
+    /// Resolves one blocker (UpdateSyncBlocker); Git sync then retries the latest commit.
+    fn resolve_blocker(
+        &self,
+        stack: &str,
+        blocker_id: &str,
+        resolved_reason: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// Every repository link of the account (ListRepositoryLinks, all pages).
+    fn repository_links(
+        &self,
+    ) -> impl Future<Output = Result<Vec<RepositoryLink>, ApiError>> + Send;
+
+    /// Every CloudFormation sync configuration of one link (ListSyncConfigurations, all pages).
+    fn sync_configurations(
+        &self,
+        repository_link_id: &str,
+    ) -> impl Future<Output = Result<Vec<SyncConfiguration>, ApiError>> + Send;
+}
+
+/// The connection side of the CodeStar Connections API.
+pub trait ConnectionsApi: Send + Sync {
+    /// Every connection (ListConnections, all pages), optionally of one provider type.
+    fn connections(
+        &self,
+        provider: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<Connection>, ApiError>> + Send;
+
+    /// Every host (ListHosts, all pages).
+    fn hosts(&self) -> impl Future<Output = Result<Vec<Host>, ApiError>> + Send;
+
+    /// The tags of a connection, host or repository link (ListTagsForResource).
+    fn tags(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, ApiError>> + Send;
+}
+
+/// The current status of a CloudFormation stack (DescribeStacks).
+pub trait StackStatusLookup: Send + Sync {
+    /// `None` when the stack does not exist.
+    fn stack_status(
+        &self,
+        stack: &str,
+    ) -> impl Future<Output = Result<Option<String>, ApiError>> + Send;
 }
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
@@ -109,6 +156,30 @@ impl fmt::Display for LedgerKey {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryState {
+    /// Claimed, being published.
+    Pending,
+    /// Published.
+    Sent,
+    /// Published, and no longer current (e.g. the stack recovered).
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub item: String,
+    pub state: EntryState,
+    /// When the entry was claimed.
+    pub claimed_at: SystemTime,
+}
+
+impl LedgerEntry {
+    pub fn is_open(&self) -> bool {
+        self.state != EntryState::Closed
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// This invocation owns the entry until `lease_until` and must publish, then confirm.
@@ -144,15 +215,44 @@ pub trait AlertLedger: Send + Sync {
         token: &str,
     ) -> impl Future<Output = Result<(), LedgerError>> + Send;
 
-    /// The items under `scope` starting with `prefix` that are not closed.
-    fn open_items(
+    /// Every entry under `scope` whose item starts with `prefix`.
+    fn entries(
         &self,
         scope: &str,
         prefix: &str,
-    ) -> impl Future<Output = Result<Vec<String>, LedgerError>> + Send;
+    ) -> impl Future<Output = Result<Vec<LedgerEntry>, LedgerError>> + Send;
 
     /// Closes an entry: it stays (a duplicate event will not alert again) but is no longer open.
     fn close(&self, key: &LedgerKey) -> impl Future<Output = Result<(), LedgerError>> + Send;
+}
+
+/// What the auditor last saw of one connection or host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRecord {
+    /// The connection or host ARN, as listed.
+    pub arn: String,
+    /// `connection` or `host`.
+    pub kind: String,
+    pub status: String,
+    /// When the resource was first seen in `status`.
+    pub since: SystemTime,
+    /// When an alert or reminder about `status` was last published.
+    pub last_alerted_at: Option<SystemTime>,
+}
+
+/// The auditor's memory between runs, kept in the ledger table.
+pub trait StatusStore: Send + Sync {
+    /// Every record saved so far.
+    fn statuses(&self) -> impl Future<Output = Result<Vec<StatusRecord>, LedgerError>> + Send;
+
+    /// Saves (replaces) the record of `record.arn`.
+    fn save_status(
+        &self,
+        record: &StatusRecord,
+    ) -> impl Future<Output = Result<(), LedgerError>> + Send;
+
+    /// Forgets a resource (deleted, or healthy again).
+    fn forget_status(&self, arn: &str) -> impl Future<Output = Result<(), LedgerError>> + Send;
 }
 
 /// The time, injectable so that tests can move it.

@@ -189,7 +189,7 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, N, L, C> {
                 .await;
         }
 
-        let alerted = self.ledger.open_items(&scope, BLOCKER_PREFIX).await?;
+        let alerted = self.open_blocker_items(&scope).await?;
         let new: Vec<&SyncBlocker> = active
             .into_iter()
             .filter(|b| !alerted.contains(&format!("{BLOCKER_PREFIX}{}", b.id)))
@@ -247,7 +247,7 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, N, L, C> {
         status: Option<&SyncStatus>,
         mut outcome: Outcome,
     ) -> Result<Outcome, WatcherError> {
-        let mut open = self.ledger.open_items(scope, BLOCKER_PREFIX).await?;
+        let mut open = self.open_blocker_items(scope).await?;
         if open.is_empty() {
             outcome.note = "no active blocker".into();
             return Ok(outcome);
@@ -342,6 +342,16 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, N, L, C> {
         }
         outcome.note = format!("failed sync of {link_id}@{branch}");
         Ok(outcome)
+    }
+
+    /// The blocker alerts of a stack not yet closed by a recovery.
+    async fn open_blocker_items(&self, scope: &str) -> Result<Vec<String>, LedgerError> {
+        let entries = self.ledger.entries(scope, BLOCKER_PREFIX).await?;
+        Ok(entries
+            .into_iter()
+            .filter(|entry| entry.is_open())
+            .map(|entry| entry.item)
+            .collect())
     }
 
     async fn publish(&self, key: &LedgerKey, alert: &Alert) -> Result<Delivery, DedupeError> {

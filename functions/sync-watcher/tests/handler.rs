@@ -7,8 +7,8 @@ use gitsync::domain::alert::AlertFormat;
 use gitsync::domain::sync::{
     BlockerStatus, SyncAttempt, SyncAttemptEvent, SyncBlocker, SyncStatus,
 };
-use gitsync::fakes::{EntryState, FixedClock, InMemoryGitSync, InMemoryLedger, RecordingNotifier};
-use gitsync::ports::{ApiErrorKind, LedgerKey};
+use gitsync::fakes::{FixedClock, InMemoryGitSync, InMemoryLedger, RecordingNotifier};
+use gitsync::ports::{ApiErrorKind, EntryState, LedgerKey};
 use serde_json::{Value, json};
 use sync_watcher::{Watcher, WatcherError};
 

@@ -1,12 +1,21 @@
 use aws_sdk_codestarconnections::Client;
 use aws_sdk_codestarconnections::types::{
-    RepositorySyncAttempt, ResourceSyncAttempt, SyncBlocker as SdkBlocker, SyncConfigurationType,
+    Connection as SdkConnection, Host as SdkHost, ProviderType, RepositoryLinkInfo,
+    RepositorySyncAttempt, ResourceSyncAttempt, SyncBlocker as SdkBlocker,
+    SyncConfiguration as SdkSyncConfiguration, SyncConfigurationType,
 };
 
 use super::AwsClients;
 use super::sdk::{api_error, system_time};
-use crate::domain::sync::{BlockerStatus, SyncAttempt, SyncAttemptEvent, SyncBlocker, SyncStatus};
-use crate::ports::{ApiError, GitSyncApi};
+use crate::domain::connections::{Connection, ConnectionStatus, Host};
+use crate::domain::sync::{
+    BlockerStatus, RepositoryLink, SyncAttempt, SyncAttemptEvent, SyncBlocker, SyncConfiguration,
+    SyncStatus,
+};
+use crate::ports::{ApiError, ConnectionsApi, GitSyncApi};
+
+/// The largest page the list operations allow: fewest calls.
+const PAGE_SIZE: i32 = 100;
 
 /// The Git sync API through aws-sdk-codestarconnections.
 #[derive(Clone)]
@@ -66,6 +75,162 @@ impl GitSyncApi for SdkGitSync {
             .map_err(|err| api_error("GetRepositorySyncStatus", err))?;
         Ok(output.latest_sync().map(repository_attempt))
     }
+
+    async fn resolve_blocker(
+        &self,
+        stack: &str,
+        blocker_id: &str,
+        resolved_reason: &str,
+    ) -> Result<(), ApiError> {
+        self.client
+            .update_sync_blocker()
+            .id(blocker_id)
+            .sync_type(SyncConfigurationType::CfnStackSync)
+            .resource_name(stack)
+            .resolved_reason(resolved_reason)
+            .send()
+            .await
+            .map_err(|err| api_error("UpdateSyncBlocker", err))?;
+        Ok(())
+    }
+
+    async fn repository_links(&self) -> Result<Vec<RepositoryLink>, ApiError> {
+        let mut links = Vec::new();
+        let mut pages = self
+            .client
+            .list_repository_links()
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| api_error("ListRepositoryLinks", err))?;
+            links.extend(page.repository_links().iter().map(repository_link));
+        }
+        Ok(links)
+    }
+
+    async fn sync_configurations(
+        &self,
+        repository_link_id: &str,
+    ) -> Result<Vec<SyncConfiguration>, ApiError> {
+        let mut configurations = Vec::new();
+        let mut pages = self
+            .client
+            .list_sync_configurations()
+            .repository_link_id(repository_link_id)
+            .sync_type(SyncConfigurationType::CfnStackSync)
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| api_error("ListSyncConfigurations", err))?;
+            configurations.extend(page.sync_configurations().iter().map(sync_configuration));
+        }
+        Ok(configurations)
+    }
+}
+
+impl ConnectionsApi for SdkGitSync {
+    async fn connections(&self, provider: Option<&str>) -> Result<Vec<Connection>, ApiError> {
+        let mut connections = Vec::new();
+        let mut pages = self
+            .client
+            .list_connections()
+            .set_provider_type_filter(provider.map(ProviderType::from))
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| api_error("ListConnections", err))?;
+            connections.extend(page.connections().iter().filter_map(connection));
+        }
+        Ok(connections)
+    }
+
+    async fn hosts(&self) -> Result<Vec<Host>, ApiError> {
+        let mut hosts = Vec::new();
+        let mut pages = self
+            .client
+            .list_hosts()
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| api_error("ListHosts", err))?;
+            hosts.extend(page.hosts().iter().filter_map(host));
+        }
+        Ok(hosts)
+    }
+
+    async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, ApiError> {
+        let output = self
+            .client
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|err| api_error("ListTagsForResource", err))?;
+        Ok(output
+            .tags()
+            .iter()
+            .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+            .collect())
+    }
+}
+
+fn repository_link(link: &RepositoryLinkInfo) -> RepositoryLink {
+    RepositoryLink {
+        id: link.repository_link_id().to_owned(),
+        arn: link.repository_link_arn().to_owned(),
+        connection_arn: link.connection_arn().to_owned(),
+        provider: link.provider_type().as_str().to_owned(),
+        owner: link.owner_id().to_owned(),
+        repository: link.repository_name().to_owned(),
+    }
+}
+
+fn sync_configuration(configuration: &SdkSyncConfiguration) -> SyncConfiguration {
+    SyncConfiguration {
+        stack: configuration.resource_name().to_owned(),
+        repository_link_id: configuration.repository_link_id().to_owned(),
+        branch: configuration.branch().to_owned(),
+        config_file: configuration.config_file().map(str::to_owned),
+        owner: configuration.owner_id().to_owned(),
+        repository: configuration.repository_name().to_owned(),
+        provider: configuration.provider_type().as_str().to_owned(),
+    }
+}
+
+/// A connection without an ARN cannot be audited or named: skipped.
+fn connection(connection: &SdkConnection) -> Option<Connection> {
+    Some(Connection {
+        arn: connection.connection_arn()?.to_owned(),
+        name: connection.connection_name().unwrap_or_default().to_owned(),
+        provider: connection
+            .provider_type()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        status: connection
+            .connection_status()
+            .map_or(ConnectionStatus::Other(String::new()), |s| {
+                ConnectionStatus::parse(s.as_str())
+            }),
+        host_arn: connection.host_arn().map(str::to_owned),
+    })
+}
+
+fn host(host: &SdkHost) -> Option<Host> {
+    Some(Host {
+        arn: host.host_arn()?.to_owned(),
+        name: host.name().unwrap_or_default().to_owned(),
+        provider: host
+            .provider_type()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        endpoint: host.provider_endpoint().map(str::to_owned),
+        status: host.status().unwrap_or_default().to_owned(),
+        status_message: host.status_message().map(str::to_owned),
+    })
 }
 
 fn blocker(blocker: &SdkBlocker) -> SyncBlocker {

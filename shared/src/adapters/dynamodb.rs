@@ -1,20 +1,27 @@
 //! The alert ledger on DynamoDB. Table: partition key `pk` (S), sort key `sk` (S), TTL on
-//! `expires_at`. Items: `state` (pending | sent | closed), `token` and `lease_until` while
-//! pending, `updated_at`.
+//! `expires_at`. Alert items: `state` (pending | sent | closed), `token` and `lease_until`
+//! while pending, `claimed_at`. Status items (the auditor's memory) live under the partition
+//! [`STATUS_SCOPE`]: `kind`, `status`, `since`, `last_alerted_at`.
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::AwsClients;
-use crate::ports::{AlertLedger, Claim, LedgerError, LedgerKey};
+use crate::ports::{
+    AlertLedger, Claim, EntryState, LedgerEntry, LedgerError, LedgerKey, StatusRecord, StatusStore,
+};
 
 const PENDING: &str = "pending";
 const SENT: &str = "sent";
 const CLOSED: &str = "closed";
+/// The partition of the auditor's status records.
+pub const STATUS_SCOPE: &str = "audit#status";
+/// Status records outlive any reminder interval; a resource gone for this long is forgotten.
+const STATUS_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
 #[derive(Clone)]
 pub struct DynamoLedger {
@@ -63,6 +70,25 @@ fn key_attributes(key: &LedgerKey) -> HashMap<String, AttributeValue> {
     ])
 }
 
+fn seconds(item: &HashMap<String, AttributeValue>, name: &str) -> Option<SystemTime> {
+    let seconds = item.get(name)?.as_n().ok()?.parse::<u64>().ok()?;
+    Some(UNIX_EPOCH + Duration::from_secs(seconds))
+}
+
+fn entry(item: &HashMap<String, AttributeValue>) -> Option<LedgerEntry> {
+    let state = match item.get("state")?.as_s().ok()?.as_str() {
+        PENDING => EntryState::Pending,
+        SENT => EntryState::Sent,
+        CLOSED => EntryState::Closed,
+        _ => return None,
+    };
+    Some(LedgerEntry {
+        item: item.get("sk")?.as_s().ok()?.clone(),
+        state,
+        claimed_at: seconds(item, "claimed_at").unwrap_or(UNIX_EPOCH),
+    })
+}
+
 impl AlertLedger for DynamoLedger {
     async fn claim(
         &self,
@@ -78,7 +104,7 @@ impl AlertLedger for DynamoLedger {
             ("token".to_owned(), s(&token)),
             ("lease_until".to_owned(), epoch(lease_until)),
             ("expires_at".to_owned(), epoch(expires_at)),
-            ("updated_at".to_owned(), epoch(now)),
+            ("claimed_at".to_owned(), epoch(now)),
         ]);
         let put = self
             .client
@@ -111,11 +137,7 @@ impl AlertLedger for DynamoLedger {
         let state = item
             .and_then(|i| i.get("state"))
             .and_then(|v| v.as_s().ok());
-        let lease = item
-            .and_then(|i| i.get("lease_until"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse::<u64>().ok())
-            .map(|secs| UNIX_EPOCH + std::time::Duration::from_secs(secs));
+        let lease = item.and_then(|i| seconds(i, "lease_until"));
         Ok(match (state.map(String::as_str), lease) {
             (Some(PENDING), Some(lease_until)) => Claim::InFlight { lease_until },
             // Gone between the two calls (released): report in flight so the caller looks again.
@@ -164,31 +186,24 @@ impl AlertLedger for DynamoLedger {
         }
     }
 
-    async fn open_items(&self, scope: &str, prefix: &str) -> Result<Vec<String>, LedgerError> {
+    async fn entries(&self, scope: &str, prefix: &str) -> Result<Vec<LedgerEntry>, LedgerError> {
         let scope_key = LedgerKey::new(scope, prefix);
-        let mut items = Vec::new();
+        let mut entries = Vec::new();
         let mut pages = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :scope AND begins_with(sk, :prefix)")
-            .filter_expression("#state <> :closed")
-            .expression_attribute_names("#state", "state")
             .expression_attribute_values(":scope", s(scope))
             .expression_attribute_values(":prefix", s(prefix))
-            .expression_attribute_values(":closed", s(CLOSED))
             .consistent_read(true)
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|err| self.failed("listing", &scope_key, err))?;
-            items.extend(
-                page.items()
-                    .iter()
-                    .filter_map(|item| item.get("sk").and_then(|v| v.as_s().ok()).cloned()),
-            );
+            entries.extend(page.items().iter().filter_map(entry));
         }
-        Ok(items)
+        Ok(entries)
     }
 
     async fn close(&self, key: &LedgerKey) -> Result<(), LedgerError> {
@@ -208,5 +223,74 @@ impl AlertLedger for DynamoLedger {
             Err(err) if condition_failed(&err) => Ok(()),
             Err(err) => Err(self.failed("closing", key, err)),
         }
+    }
+}
+
+fn status_record(item: &HashMap<String, AttributeValue>) -> Option<StatusRecord> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    Some(StatusRecord {
+        arn: text("sk")?,
+        kind: text("kind")?,
+        status: text("status")?,
+        since: seconds(item, "since")?,
+        last_alerted_at: seconds(item, "last_alerted_at"),
+    })
+}
+
+impl StatusStore for DynamoLedger {
+    async fn statuses(&self) -> Result<Vec<StatusRecord>, LedgerError> {
+        let scope_key = LedgerKey::new(STATUS_SCOPE, "");
+        let mut records = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :scope")
+            .expression_attribute_values(":scope", s(STATUS_SCOPE))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| self.failed("listing", &scope_key, err))?;
+            records.extend(page.items().iter().filter_map(status_record));
+        }
+        Ok(records)
+    }
+
+    async fn save_status(&self, record: &StatusRecord) -> Result<(), LedgerError> {
+        let key = LedgerKey::new(STATUS_SCOPE, &record.arn);
+        let mut item = key_attributes(&key);
+        item.extend([
+            ("kind".to_owned(), s(&record.kind)),
+            ("status".to_owned(), s(&record.status)),
+            ("since".to_owned(), epoch(record.since)),
+            (
+                "expires_at".to_owned(),
+                epoch(SystemTime::now() + STATUS_RETENTION),
+            ),
+        ]);
+        if let Some(alerted) = record.last_alerted_at {
+            item.insert("last_alerted_at".to_owned(), epoch(alerted));
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|err| self.failed("saving", &key, err))?;
+        Ok(())
+    }
+
+    async fn forget_status(&self, arn: &str) -> Result<(), LedgerError> {
+        let key = LedgerKey::new(STATUS_SCOPE, arn);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(&key)))
+            .send()
+            .await
+            .map_err(|err| self.failed("forgetting", &key, err))?;
+        Ok(())
     }
 }

@@ -1,10 +1,12 @@
 //! The AWS SDK implementations of the ports. Thin: they translate types and errors only.
 
+mod cloudformation;
 mod codestar;
 mod dynamodb;
 mod sdk;
 mod sns;
 
+pub use cloudformation::SdkStackStatus;
 pub use codestar::SdkGitSync;
 pub use dynamodb::DynamoLedger;
 pub use sdk::{AwsClients, ClientsError};
@@ -29,6 +31,7 @@ pub struct Wiring {
     pub git_sync: SdkGitSync,
     pub notifier: SnsNotifier,
     pub ledger: DynamoLedger,
+    pub stacks: SdkStackStatus,
 }
 
 impl Wiring {
@@ -40,6 +43,7 @@ impl Wiring {
             git_sync: SdkGitSync::new(&clients),
             notifier: SnsNotifier::new(&clients, &config.alert_topic_arn),
             ledger: DynamoLedger::new(&clients, &config.ledger_table),
+            stacks: SdkStackStatus::new(&clients),
             config,
         })
     }

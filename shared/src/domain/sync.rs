@@ -98,3 +98,26 @@ pub struct SyncAttempt {
     pub started_at: Option<SystemTime>,
     pub events: Vec<SyncAttemptEvent>,
 }
+
+/// A repository link: a repository reached through a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryLink {
+    pub id: String,
+    pub arn: String,
+    pub connection_arn: String,
+    pub provider: String,
+    pub owner: String,
+    pub repository: String,
+}
+
+/// A sync configuration: one stack deployed from one branch of a repository link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncConfiguration {
+    pub stack: String,
+    pub repository_link_id: String,
+    pub branch: String,
+    pub config_file: Option<String>,
+    pub owner: String,
+    pub repository: String,
+    pub provider: String,
+}
