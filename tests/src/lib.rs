@@ -523,3 +523,21 @@ pub fn log_dir(test: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("log directory");
     dir
 }
+
+/// Creates a stack in moto's CloudFormation (it ends CREATE_COMPLETE), for the resolver's
+/// stack-status precondition.
+pub async fn create_stack(moto: &Moto, name: &str) {
+    let config = sdk_config().await;
+    let cloudformation = aws_sdk_cloudformation::Client::from_conf(
+        aws_sdk_cloudformation::config::Builder::from(&config)
+            .endpoint_url(&moto.url)
+            .build(),
+    );
+    cloudformation
+        .create_stack()
+        .stack_name(name)
+        .template_body(r#"{"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}"#)
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("create stack {name} in moto: {err:?}"));
+}

@@ -45,6 +45,14 @@ fn with_revision(alert: Alert, revision: &Revision) -> Alert {
 }
 
 fn attempt_section(title: &str, attempt: &SyncAttempt) -> Section {
+    let started = attempt
+        .started_at
+        .map(rfc3339)
+        .unwrap_or_else(|| "unknown".into());
+    let title_with_status = format!("{title} ({}, started {started})", attempt.status);
+    if attempt.events.is_empty() {
+        return Section::capped(title_with_status, vec!["no events recorded".into()], 1);
+    }
     let items = attempt
         .events
         .iter()
@@ -296,6 +304,17 @@ mod tests {
             assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
         }
         assert!(!text.contains("step 25"));
+    }
+
+    #[test]
+    fn an_attempt_without_events_says_so() {
+        let section = attempt_section("Latest sync attempt", &attempt(0));
+        assert_eq!(section.items, vec!["no events recorded".to_owned()]);
+        assert!(
+            section
+                .title
+                .starts_with("Latest sync attempt (FAILED, started 2027-01-15")
+        );
     }
 
     #[test]

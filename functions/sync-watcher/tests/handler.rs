@@ -310,3 +310,27 @@ async fn a_missing_sync_attempt_does_not_cost_the_alert() {
             .contains("--region us-east-1")
     );
 }
+
+/// The sample events shipped in events/sync-watcher are what they claim to be.
+#[test]
+fn the_sample_events_parse() {
+    use gitsync::domain::event::Incoming;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/sync-watcher");
+    let parse = |name: &str| {
+        let text = std::fs::read_to_string(dir.join(name)).expect(name);
+        let value: Value = serde_json::from_str(&text).expect(name);
+        Incoming::parse(&value).expect(name)
+    };
+    assert!(matches!(parse("resource-sync-failed.json"),
+        Incoming::ResourceSync(e) if e.stack == STACK && e.status == Some(SyncStatus::Failed)));
+    assert!(matches!(parse("resource-sync-succeeded.json"),
+        Incoming::ResourceSync(e) if e.previous_status == Some(SyncStatus::Failed)));
+    assert!(matches!(parse("repository-sync-failed.json"),
+        Incoming::RepositorySync(e) if e.repository_link_id.as_deref() == Some("6053346f-8a33-4edb-9397-10394b3b2d4b")));
+    assert_eq!(
+        parse("check-stack.json"),
+        Incoming::StackRequest {
+            stack: STACK.into()
+        }
+    );
+}

@@ -189,16 +189,21 @@ impl AlertLedger for DynamoLedger {
     async fn entries(&self, scope: &str, prefix: &str) -> Result<Vec<LedgerEntry>, LedgerError> {
         let scope_key = LedgerKey::new(scope, prefix);
         let mut entries = Vec::new();
-        let mut pages = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("pk = :scope AND begins_with(sk, :prefix)")
             .expression_attribute_values(":scope", s(scope))
-            .expression_attribute_values(":prefix", s(prefix))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
+            .consistent_read(true);
+        // DynamoDB rejects an empty string in a key condition: no prefix, no begins_with.
+        let query = if prefix.is_empty() {
+            query.key_condition_expression("pk = :scope")
+        } else {
+            query
+                .key_condition_expression("pk = :scope AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":prefix", s(prefix))
+        };
+        let mut pages = query.into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|err| self.failed("listing", &scope_key, err))?;
             entries.extend(page.items().iter().filter_map(entry));

@@ -1,0 +1,205 @@
+//! A minimal Lambda Runtime API for one function process: it hands out one event, records
+//! when the process first asked for work and when it answered, and keeps the process waiting
+//! after that.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::routing::{get, post};
+use serde_json::Value;
+use tokio::sync::Notify;
+
+const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
+
+#[derive(Default)]
+struct Timeline {
+    first_next: Option<Instant>,
+    answered: Option<Instant>,
+    failed: Option<String>,
+    body: Option<Value>,
+}
+
+struct Shared {
+    event: Value,
+    timeline: Mutex<Timeline>,
+    done: Notify,
+}
+
+/// What one run of a function process looked like.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// From spawning the process to its first `GET /runtime/invocation/next`.
+    pub init: Duration,
+    /// From handing out the event to the function's response.
+    pub invocation: Duration,
+    pub response: Value,
+    /// Peak resident memory of the process (VmHWM), in KiB.
+    pub peak_rss_kib: u64,
+}
+
+pub struct RuntimeApi {
+    pub address: String,
+    shared: Arc<Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Timeline> {
+    shared.timeline.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl RuntimeApi {
+    pub async fn start(event: Value) -> Result<Self, String> {
+        let shared = Arc::new(Shared {
+            event,
+            timeline: Mutex::new(Timeline::default()),
+            done: Notify::new(),
+        });
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .route("/2018-06-01/runtime/init/error", post(error))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|err| format!("runtime API listener: {err}"))?;
+        let address = listener
+            .local_addr()
+            .map_err(|err| format!("runtime API address: {err}"))?
+            .to_string();
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stop.await;
+                })
+                .await;
+        });
+        Ok(Self {
+            address,
+            shared,
+            shutdown: Some(shutdown),
+        })
+    }
+
+    /// Spawns `command` against this API, waits for its answer (at most `timeout`), then
+    /// stops it.
+    pub async fn run(
+        &self,
+        mut command: tokio::process::Command,
+        timeout: Duration,
+    ) -> Result<Run, String> {
+        command
+            .env("AWS_LAMBDA_RUNTIME_API", &self.address)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        let spawned = Instant::now();
+        let mut child = command.spawn().map_err(|err| format!("spawn: {err}"))?;
+        let waited = tokio::time::timeout(timeout, self.shared.done.notified()).await;
+        let peak_rss_kib = child.id().map(peak_rss_kib).unwrap_or(0);
+        let _ = child.kill().await;
+        waited.map_err(|_| format!("no answer within {timeout:?}"))?;
+        let timeline = lock(&self.shared);
+        if let Some(failure) = &timeline.failed {
+            return Err(format!("the function failed: {failure}"));
+        }
+        let (Some(first_next), Some(answered)) = (timeline.first_next, timeline.answered) else {
+            return Err("the function answered without asking for work".into());
+        };
+        Ok(Run {
+            init: first_next.duration_since(spawned),
+            invocation: answered.duration_since(first_next),
+            response: timeline.body.clone().unwrap_or(Value::Null),
+            peak_rss_kib,
+        })
+    }
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// VmHWM from /proc: the process's peak resident set, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+async fn next(State(shared): State<Arc<Shared>>) -> (StatusCode, HeaderMap, String) {
+    let first = {
+        let mut timeline = lock(&shared);
+        let first = timeline.first_next.is_none();
+        if first {
+            timeline.first_next = Some(Instant::now());
+        }
+        first
+    };
+    if !first {
+        // One event per process: the second ask waits until the process is stopped.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    let deadline = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis()
+        + 900_000;
+    let mut headers = HeaderMap::new();
+    let pairs = [
+        ("lambda-runtime-aws-request-id", REQUEST_ID.to_owned()),
+        ("lambda-runtime-deadline-ms", deadline.to_string()),
+        (
+            "lambda-runtime-invoked-function-arn",
+            "arn:aws:lambda:us-east-1:123456789012:function:bench".to_owned(),
+        ),
+        (
+            "lambda-runtime-trace-id",
+            "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1".to_owned(),
+        ),
+        ("content-type", "application/json".to_owned()),
+    ];
+    for (name, value) in pairs {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    (StatusCode::OK, headers, shared.event.to_string())
+}
+
+async fn response(State(shared): State<Arc<Shared>>, body: Bytes) -> StatusCode {
+    {
+        let mut timeline = lock(&shared);
+        timeline.answered = Some(Instant::now());
+        timeline.body = serde_json::from_slice(&body).ok();
+    }
+    shared.done.notify_one();
+    StatusCode::ACCEPTED
+}
+
+async fn error(State(shared): State<Arc<Shared>>, body: Bytes) -> StatusCode {
+    {
+        let mut timeline = lock(&shared);
+        timeline.answered = Some(Instant::now());
+        timeline.failed = Some(String::from_utf8_lossy(&body).into_owned());
+    }
+    shared.done.notify_one();
+    StatusCode::ACCEPTED
+}

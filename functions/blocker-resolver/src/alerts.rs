@@ -1,0 +1,274 @@
+//! What blocker-resolver says: one message per action on a blocker, and the sweep summary.
+//! Pure functions; every message is kind `resolution`.
+
+use std::time::SystemTime;
+
+use gitsync::domain::alert::{Alert, AlertKind, Link, Section, Severity};
+use gitsync::domain::sync::{CFN_STACK_SYNC, SyncBlocker};
+use gitsync::domain::text::time_and_age;
+use gitsync::ports::ApiError;
+
+use crate::engine::Hold;
+use crate::rules::DEPLOYABLE_STACK_STATUSES;
+use crate::{DecisionRecord, Mode, Outcome, Verdict};
+
+/// Most items per list in a sweep summary; the rest are counted.
+pub const MAX_SUMMARY_ITEMS: usize = 50;
+
+/// Where a decision was made: the stack, its region, the mode, the time.
+pub struct StackContext<'a> {
+    pub stack: &'a str,
+    pub region: &'a str,
+    pub mode: Mode,
+    pub now: SystemTime,
+}
+
+fn console_link(region: &str, stack: &str) -> Link {
+    Link {
+        title: "CloudFormation console".into(),
+        url: format!(
+            "https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks/stackinfo?stackId={stack}"
+        ),
+    }
+}
+
+fn resolve_by_hand(region: &str, stack: &str, blocker_id: &str) -> String {
+    format!(
+        "aws codestar-connections update-sync-blocker --region {region} --id {blocker_id} \
+         --sync-type {CFN_STACK_SYNC} --resource-name {stack} --resolved-reason \"Fixed: <what you fixed>\""
+    )
+}
+
+fn title(mode: Mode, text: String) -> String {
+    match mode {
+        Mode::DryRun => format!("[dry-run] {text}"),
+        Mode::Enforce => text,
+    }
+}
+
+/// The facts every blocker message starts with.
+fn blocker_alert(
+    context: &StackContext<'_>,
+    severity: Severity,
+    title_text: String,
+    blocker: &SyncBlocker,
+    rule: &str,
+) -> Alert {
+    let mut alert = Alert::new(
+        AlertKind::Resolution,
+        severity,
+        title(context.mode, title_text),
+    )
+    .fact("Stack", context.stack)
+    .fact("Blocker ID", &blocker.id)
+    .fact("Reason", &blocker.created_reason)
+    .fact("Created", time_and_age(blocker.created_at, context.now))
+    .fact("Rule", rule)
+    .fact("Mode", context.mode.as_str());
+    alert.stack = Some(context.stack.to_owned());
+    if !blocker.contexts.is_empty() {
+        let items = blocker
+            .contexts
+            .iter()
+            .map(|(key, value)| format!("{key}: {value}"))
+            .collect();
+        alert.sections.push(Section::capped("Contexts", items, 50));
+    }
+    alert.links = vec![console_link(context.region, context.stack)];
+    alert
+}
+
+/// Resolved (enforce) or would be resolved (dry-run).
+pub fn resolution_alert(
+    context: &StackContext<'_>,
+    blocker: &SyncBlocker,
+    rule: &str,
+    resolved_reason: &str,
+) -> Alert {
+    let stack = context.stack;
+    let (title_text, summary) = match context.mode {
+        Mode::Enforce => (
+            format!("Blocker resolved: stack {stack}"),
+            format!(
+                "blocker-resolver resolved sync blocker {} of stack {stack} under rule {rule}; \
+                 Git sync now retries the latest commit. If the cause persists, Git sync raises \
+                 a new blocker and the rule's loop guard decides what happens next.",
+                blocker.id
+            ),
+        ),
+        Mode::DryRun => (
+            format!("Blocker would be resolved: stack {stack}"),
+            format!(
+                "Dry run: with RESOLVER_MODE=enforce, blocker-resolver would resolve sync blocker \
+                 {} of stack {stack} under rule {rule}. Nothing was changed.",
+                blocker.id
+            ),
+        ),
+    };
+    let mut alert = blocker_alert(context, Severity::Info, title_text, blocker, rule)
+        .fact("Recorded reason", resolved_reason);
+    alert.summary = summary;
+    alert
+}
+
+/// A matching blocker the stack-status precondition or the loop guard held back.
+pub fn held_back_alert(
+    context: &StackContext<'_>,
+    blocker: &SyncBlocker,
+    rule: &str,
+    hold: &Hold,
+) -> Alert {
+    let stack = context.stack;
+    let mut alert = blocker_alert(
+        context,
+        Severity::Critical,
+        format!("Blocker held back: stack {stack}"),
+        blocker,
+        rule,
+    )
+    .fact("Held back by", hold.guard_name())
+    .fact("Why", hold.to_string());
+    alert.summary = format!(
+        "Rule {rule} matches sync blocker {} of stack {stack}, but blocker-resolver did not \
+         resolve it: {hold}. Git sync stays stopped on this stack until someone acts.",
+        blocker.id
+    );
+    alert.next_steps = match hold {
+        Hold::StackStatus { .. } => vec![
+            format!(
+                "Bring the stack to a status Git sync deploys to ({}); for \
+                 UPDATE_ROLLBACK_FAILED, continue the update rollback.",
+                DEPLOYABLE_STACK_STATUSES.join(", ")
+            ),
+            "blocker-resolver resolves the blocker on the next event or sweep once the stack is \
+             in a status the rule allows; or resolve it by hand with the command below."
+                .into(),
+        ],
+        Hold::LoopGuard { .. } => vec![
+            "The same kind of blocker keeps coming back after being resolved: find and fix its \
+             cause in the repository or the stack."
+                .into(),
+            "Then resolve the blocker by hand with the command below.".into(),
+        ],
+    };
+    alert.commands = vec![
+        format!(
+            "aws cloudformation describe-stacks --region {} --stack-name {stack} \
+             --query 'Stacks[0].StackStatus'",
+            context.region
+        ),
+        resolve_by_hand(context.region, stack, &blocker.id),
+    ];
+    alert
+}
+
+/// UpdateSyncBlocker failed, after the retries it deserves.
+pub fn failure_alert(
+    context: &StackContext<'_>,
+    blocker: &SyncBlocker,
+    rule: &str,
+    error: &ApiError,
+    attempts: u32,
+) -> Alert {
+    let stack = context.stack;
+    let mut alert = blocker_alert(
+        context,
+        Severity::Critical,
+        format!("Blocker could not be resolved: stack {stack}"),
+        blocker,
+        rule,
+    )
+    .fact("Error", error.to_string())
+    .fact("Attempts", attempts.to_string());
+    alert.summary = format!(
+        "Rule {rule} matches sync blocker {} of stack {stack}, but UpdateSyncBlocker failed. \
+         The invocation reports an error, and the next event or sweep tries again.",
+        blocker.id
+    );
+    alert.next_steps = vec![
+        "Check the error: AccessDenied means the function's role lacks \
+         codestar-connections:UpdateSyncBlocker and codeconnections:UpdateSyncBlocker."
+            .into(),
+        "If it persists, resolve the blocker by hand with the command below.".into(),
+    ];
+    alert.commands = vec![resolve_by_hand(context.region, stack, &blocker.id)];
+    alert
+}
+
+/// The decisions a sweep summary lists; the others are counted.
+pub const SUMMARY_VERDICTS: [Verdict; 3] =
+    [Verdict::Resolved, Verdict::WouldResolve, Verdict::HeldBack];
+
+/// The sweep's summary: counts, and what it did, held back or could not do.
+pub fn sweep_summary_alert(
+    outcome: &Outcome,
+    decisions: &[DecisionRecord],
+    failures: &[String],
+) -> Alert {
+    let tally = &outcome.tally;
+    let acted = match outcome.mode {
+        Mode::Enforce => format!("{} resolved", tally.resolved),
+        Mode::DryRun => format!("{} would be resolved", tally.would_resolve),
+    };
+    let severity = if failures.is_empty() && tally.held_back == 0 {
+        Severity::Info
+    } else {
+        Severity::Critical
+    };
+    let mut alert = Alert::new(
+        AlertKind::Resolution,
+        severity,
+        title(
+            outcome.mode,
+            format!(
+                "Sweep: {acted}, {} held back, {} failed",
+                tally.held_back,
+                failures.len()
+            ),
+        ),
+    )
+    .fact("Mode", outcome.mode.as_str())
+    .fact("Stacks swept", outcome.stacks.to_string())
+    .fact("Active blockers", outcome.active_blockers.to_string())
+    .fact("Matched no rule", tally.unmatched.to_string())
+    .fact("Ignored by a rule", tally.ignored.to_string())
+    .fact("Too young", tally.too_young.to_string());
+    alert.summary = format!(
+        "blocker-resolver swept every Git sync configuration: {acted}, {} held back, {} \
+         failure(s). Each blocker has its own message; this lists them together.",
+        tally.held_back,
+        failures.len()
+    );
+    let listed = |verdict: Verdict| -> Vec<String> {
+        decisions
+            .iter()
+            .filter(|decision| decision.outcome == verdict)
+            .map(|decision| {
+                let rule = decision.rule.as_deref().unwrap_or("-");
+                match &decision.detail {
+                    Some(detail) if verdict == Verdict::HeldBack => format!(
+                        "{}: {} (rule {rule}): {detail}",
+                        decision.stack, decision.blocker_id
+                    ),
+                    _ => format!("{}: {} (rule {rule})", decision.stack, decision.blocker_id),
+                }
+            })
+            .collect()
+    };
+    let (acted_heading, acted_verdict) = match outcome.mode {
+        Mode::Enforce => ("Resolved", Verdict::Resolved),
+        Mode::DryRun => ("Would be resolved", Verdict::WouldResolve),
+    };
+    for (heading, items) in [
+        (acted_heading, listed(acted_verdict)),
+        ("Held back", listed(Verdict::HeldBack)),
+        ("Failures", failures.to_vec()),
+    ] {
+        if !items.is_empty() {
+            alert
+                .sections
+                .push(Section::capped(heading, items, MAX_SUMMARY_ITEMS));
+        }
+    }
+    alert
+}

@@ -1,0 +1,410 @@
+//! blocker-resolver: resolves the ACTIVE Git sync blockers that an operator's rule declares
+//! safe, behind guards (age, stack status, loop guard); reports every action; never touches a
+//! blocker no rule matches.
+//!
+//! - [`rules`]: the rule document, checked and compiled once at cold start.
+//! - [`engine`]: the pure decisions.
+//! - `stack`: one stack's evaluation, and exactly-once resolution through the ledger.
+//! - [`alerts`]: the messages.
+//! - [`cli`]: `blocker-resolver --check-rules FILE`.
+//!
+//! This file: configuration, the handler's entry (which event does what), and the sweep.
+
+pub mod alerts;
+pub mod cli;
+pub mod engine;
+mod outcome;
+pub mod rules;
+mod stack;
+
+pub use outcome::{DecisionRecord, MAX_LISTED_DECISIONS, Outcome, StackFailure, Tally, Verdict};
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use gitsync::adapters::{
+    DynamoLedger, SdkGitSync, SdkStackStatus, SnsNotifier, StartError, Wiring,
+};
+use gitsync::config::{ConfigError, Env};
+use gitsync::dedupe::DedupePolicy;
+use gitsync::domain::alert::AlertFormat;
+use gitsync::domain::event::{EventError, Incoming};
+use gitsync::domain::sync::SyncStatus;
+use gitsync::ports::{AlertLedger, Clock, GitSyncApi, Notifier, StackStatusLookup, SystemClock};
+use serde::Serialize;
+use serde_json::Value;
+use thiserror::Error;
+use tracing::{error, info, warn};
+
+use crate::outcome::StackReport;
+use crate::rules::{RuleSet, RulesError};
+
+pub const FUNCTION_NAME: &str = "blocker-resolver";
+pub const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
+const MAX_SWEEP_CONCURRENCY: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Decide and report as `enforce` would; never call UpdateSyncBlocker.
+    DryRun,
+    Enforce,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DryRun => "dry-run",
+            Self::Enforce => "enforce",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Mode {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw {
+            "dry-run" => Ok(Self::DryRun),
+            "enforce" => Ok(Self::Enforce),
+            other => Err(format!("{other:?} is not a mode")),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ResolverError {
+    #[error("malformed event: {0}")]
+    Event(#[from] EventError),
+    #[error(
+        "{} failure(s) on stack {stack}; a retry resolves nothing twice. {}",
+        failures.len(),
+        joined(failures)
+    )]
+    Stack {
+        stack: String,
+        failures: Vec<StackFailure>,
+    },
+    #[error(
+        "the sweep finished with {} failure(s) ({failed_stacks} of {stacks} stack(s) failed); a retry resolves nothing twice. {}",
+        failures.len(),
+        joined(failures)
+    )]
+    Sweep {
+        stacks: usize,
+        failed_stacks: usize,
+        failures: Vec<String>,
+    },
+}
+
+/// The first few failures: enough to act on, short enough for an error message.
+fn joined<T: fmt::Display>(failures: &[T]) -> String {
+    const SHOWN: usize = 5;
+    let mut text: Vec<String> = failures
+        .iter()
+        .take(SHOWN)
+        .map(ToString::to_string)
+        .collect();
+    if failures.len() > SHOWN {
+        text.push(format!("and {} more (see the log)", failures.len() - SHOWN));
+    }
+    text.join("; ")
+}
+
+/// How Lambda reports a failed invocation: a stable error type, the message an operator reads.
+impl From<ResolverError> for lambda_runtime::Diagnostic {
+    fn from(error: ResolverError) -> Self {
+        let error_type = match &error {
+            ResolverError::Event(_) => "MalformedEvent",
+            ResolverError::Stack { .. } => "StackFailed",
+            ResolverError::Sweep { .. } => "SweepIncomplete",
+        };
+        Self {
+            error_type: error_type.into(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("RESOLVER_RULES is invalid: {0}")]
+    Rules(#[from] RulesError),
+    #[error(transparent)]
+    Wiring(#[from] StartError),
+}
+
+/// blocker-resolver's own settings, from the environment.
+#[derive(Debug, Clone)]
+pub struct ResolverConfig {
+    pub rules: RuleSet,
+    pub mode: Mode,
+    pub sweep_concurrency: usize,
+}
+
+impl ResolverConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, StartupError> {
+        let text = env.required(
+            "RESOLVER_RULES",
+            "the resolver rules as YAML or JSON (see functions/blocker-resolver/README.md)",
+        )?;
+        let rules = RuleSet::parse(&text)?;
+        let mode = env.parsed_or("RESOLVER_MODE", Mode::DryRun, "dry-run or enforce")?;
+        const CONCURRENCY: &str = "a whole number from 1 to 64";
+        let sweep_concurrency =
+            env.parsed_or("SWEEP_CONCURRENCY", DEFAULT_SWEEP_CONCURRENCY, CONCURRENCY)?;
+        if !(1..=MAX_SWEEP_CONCURRENCY).contains(&sweep_concurrency) {
+            return Err(ConfigError::Invalid {
+                name: "SWEEP_CONCURRENCY",
+                value: sweep_concurrency.to_string(),
+                expected: CONCURRENCY.into(),
+            }
+            .into());
+        }
+        Ok(Self {
+            rules,
+            mode,
+            sweep_concurrency,
+        })
+    }
+}
+
+/// How UpdateSyncBlocker is attempted.
+#[derive(Debug, Clone, Copy)]
+pub struct ResolvePolicy {
+    /// Attempts while Git sync answers RetryLatestCommitFailed (transient); other errors are
+    /// not retried here (throttling is the SDK's to retry).
+    pub attempts: u32,
+    /// Wait after the first failed attempt; doubled after each further one.
+    pub first_backoff: Duration,
+    /// How long a claim protects a resolution in progress: longer than every attempt, its
+    /// backoff and the message together can take.
+    pub lease: Duration,
+}
+
+impl Default for ResolvePolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 3,
+            first_backoff: Duration::from_secs(2),
+            lease: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+pub struct Resolver<G, S, N, L, C> {
+    pub api: G,
+    pub stacks: S,
+    pub notifier: N,
+    pub ledger: L,
+    pub clock: C,
+    pub config: ResolverConfig,
+    pub format: AlertFormat,
+    pub region: String,
+    pub dedupe: DedupePolicy,
+    pub resolve: ResolvePolicy,
+}
+
+pub type AwsResolver = Resolver<SdkGitSync, SdkStackStatus, SnsNotifier, DynamoLedger, SystemClock>;
+
+/// Builds the resolver from the environment: once per cold start. The rules are checked
+/// first, so that a bad rule fails before any client is built.
+pub async fn from_env() -> Result<AwsResolver, StartupError> {
+    let env = Env::process();
+    let config = ResolverConfig::from_env(&env)?;
+    let wiring = Wiring::from_env(&env).await?;
+    if config.rules.rules().is_empty() {
+        warn!("RESOLVER_RULES lists no rule: blocker-resolver resolves nothing");
+    }
+    info!(
+        mode = config.mode.as_str(),
+        rules = config.rules.rules().len(),
+        sweep_concurrency = config.sweep_concurrency,
+        "blocker-resolver configured"
+    );
+    Ok(Resolver {
+        api: wiring.git_sync,
+        stacks: wiring.stacks,
+        notifier: wiring.notifier,
+        ledger: wiring.ledger,
+        clock: SystemClock,
+        config,
+        format: wiring.config.alert_format,
+        region: wiring.region,
+        dedupe: DedupePolicy::default(),
+        resolve: ResolvePolicy::default(),
+    })
+}
+
+impl<G, S, N, L, C> Resolver<G, S, N, L, C>
+where
+    G: GitSyncApi,
+    S: StackStatusLookup,
+    N: Notifier,
+    L: AlertLedger,
+    C: Clock,
+{
+    pub async fn handle(&self, payload: Value) -> Result<Outcome, ResolverError> {
+        let mode = self.config.mode;
+        let outcome = match Incoming::parse(&payload)? {
+            Incoming::ResourceSync(event) if event.status == Some(SyncStatus::Failed) => {
+                let region = event.region.as_deref().unwrap_or(&self.region);
+                self.one_stack(&event.stack, region).await?
+            }
+            Incoming::ResourceSync(event) => Outcome::ignored(
+                mode,
+                format!(
+                    "resource sync status {} of {}: only FAILED raises blockers",
+                    event
+                        .status
+                        .map_or_else(|| "missing".into(), |s| s.to_string()),
+                    event.stack
+                ),
+            ),
+            Incoming::StackRequest { stack } => self.one_stack(&stack, &self.region).await?,
+            Incoming::Schedule => self.sweep().await?,
+            Incoming::RepositorySync(_) => Outcome::ignored(
+                mode,
+                "repository sync events name no stack; the sweep covers their stacks".into(),
+            ),
+            Incoming::Unrelated {
+                source,
+                detail_type,
+            } => Outcome::ignored(
+                mode,
+                format!("not a Git sync event (source {source:?}, detail-type {detail_type:?})"),
+            ),
+        };
+        info!(
+            action = outcome.action,
+            mode = mode.as_str(),
+            stacks = outcome.stacks,
+            active_blockers = outcome.active_blockers,
+            resolved = outcome.tally.resolved,
+            would_resolve = outcome.tally.would_resolve,
+            held_back = outcome.tally.held_back,
+            published = outcome.published,
+            note = %outcome.note,
+            "done"
+        );
+        Ok(outcome)
+    }
+
+    async fn one_stack(&self, stack: &str, region: &str) -> Result<Outcome, ResolverError> {
+        let mut outcome = Outcome::new("evaluated-stack", self.config.mode);
+        let failures = outcome.absorb(self.evaluate_stack(stack, region).await);
+        if !failures.is_empty() {
+            return Err(ResolverError::Stack {
+                stack: stack.to_owned(),
+                failures,
+            });
+        }
+        outcome.note = format!("evaluated {stack}");
+        Ok(outcome)
+    }
+
+    /// Every stack of every sync configuration, `SWEEP_CONCURRENCY` at a time. One stack's
+    /// failure does not stop the others; the summary is published when the sweep published
+    /// a message about a blocker or something failed, so quiet sweeps stay quiet.
+    async fn sweep(&self) -> Result<Outcome, ResolverError> {
+        let mode = self.config.mode;
+        let (stacks, mut failures) = self.sweep_targets().await;
+        let mut reports: Vec<StackReport> = stream::iter(&stacks)
+            .map(|stack| self.evaluate_stack(stack, &self.region))
+            .buffer_unordered(self.config.sweep_concurrency)
+            .collect()
+            .await;
+        reports.sort_by(|a, b| a.stack.cmp(&b.stack));
+        let mut outcome = Outcome::new("swept", mode);
+        // What the summary lists, from every report: the outcome keeps only the first decisions.
+        let mut listed = Vec::new();
+        for report in reports {
+            listed.extend(
+                report
+                    .decisions
+                    .iter()
+                    .filter(|decision| alerts::SUMMARY_VERDICTS.contains(&decision.outcome))
+                    .cloned(),
+            );
+            failures.extend(outcome.absorb(report).iter().map(ToString::to_string));
+        }
+        outcome.note = format!(
+            "swept {} stack(s) of every sync configuration",
+            outcome.stacks
+        );
+        info!(
+            mode = mode.as_str(),
+            stacks = outcome.stacks,
+            active_blockers = outcome.active_blockers,
+            resolved = outcome.tally.resolved,
+            would_resolve = outcome.tally.would_resolve,
+            held_back = outcome.tally.held_back,
+            unmatched = outcome.tally.unmatched,
+            failed_stacks = outcome.failed_stacks,
+            failures = failures.len(),
+            "sweep summary"
+        );
+        if outcome.published > 0 || !failures.is_empty() {
+            let alert = alerts::sweep_summary_alert(&outcome, &listed, &failures);
+            if let Err(err) = self.notifier.publish(&self.render(&alert)).await {
+                error!(error = %err, "sweep summary not published");
+                failures.push(format!("the sweep summary was not published: {err}"));
+            }
+        }
+        if failures.is_empty() {
+            Ok(outcome)
+        } else {
+            Err(ResolverError::Sweep {
+                stacks: outcome.stacks,
+                failed_stacks: outcome.failed_stacks,
+                failures,
+            })
+        }
+    }
+
+    /// The stacks of every CloudFormation sync configuration: ListRepositoryLinks, then
+    /// ListSyncConfigurations of each link, concurrently. A link that cannot be listed is a
+    /// failure; the others are still swept.
+    async fn sweep_targets(&self) -> (BTreeSet<String>, Vec<String>) {
+        let links = match self.api.repository_links().await {
+            Ok(links) => links,
+            Err(err) => {
+                error!(error = %err, "cannot list repository links: nothing to sweep");
+                return (
+                    BTreeSet::new(),
+                    vec![format!("listing repository links: {err}")],
+                );
+            }
+        };
+        let listed: Vec<_> = stream::iter(&links)
+            .map(|link| async move { (link, self.api.sync_configurations(&link.id).await) })
+            .buffer_unordered(self.config.sweep_concurrency)
+            .collect()
+            .await;
+        let mut stacks = BTreeSet::new();
+        let mut failures = Vec::new();
+        for (link, configurations) in listed {
+            match configurations {
+                Ok(configurations) => stacks.extend(configurations.into_iter().map(|c| c.stack)),
+                Err(err) => {
+                    error!(repository_link = %link.id, error = %err, "cannot list sync configurations");
+                    failures.push(format!(
+                        "listing the sync configurations of repository link {} ({}/{}): {err}",
+                        link.id, link.owner, link.repository
+                    ));
+                }
+            }
+        }
+        (stacks, failures)
+    }
+}

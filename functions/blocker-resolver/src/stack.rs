@@ -1,0 +1,618 @@
+//! One stack's evaluation: one GetSyncBlockerSummary, then a decision for every ACTIVE
+//! blocker; the ledger and DescribeStacks are asked only when a matching rule needs them.
+//!
+//! Ledger layout: scope `resolver#STACK`, items `MODE#WHAT#BLOCKER_ID` where WHAT is
+//! `resolution` (claimed before UpdateSyncBlocker, confirmed once the message is out),
+//! `held#GUARD` or `failed`. Dry-run and enforce keep separate items, so that switching to
+//! enforce resolves what dry-run only reported.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use gitsync::dedupe::{DedupeError, Delivery, publish_once};
+use gitsync::domain::alert::{Alert, RenderedAlert, render};
+use gitsync::domain::sync::SyncBlocker;
+use gitsync::ports::{
+    AlertLedger, ApiError, ApiErrorKind, Claim, Clock, EntryState, GitSyncApi, LedgerEntry,
+    LedgerError, LedgerKey, Notifier, StackStatusLookup,
+};
+use tracing::{error, info, warn};
+
+use crate::alerts::{self, StackContext};
+use crate::engine::{self, Hold, ResolutionHistory, Screening};
+use crate::outcome::{StackFailure, StackReport, Verdict};
+use crate::rules::{Resolution, Rule, RuleSet};
+use crate::{FUNCTION_NAME, Mode, Resolver};
+
+/// How long after a resolution a retry still publishes its lost message: longer than
+/// Lambda's asynchronous retries (6 hours at most), far shorter than the ledger's memory.
+const LATE_REPORT_WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// The ledger items of enforce-mode resolutions: what the loop guard counts.
+const ENFORCED_RESOLUTION_PREFIX: &str = "enforce#resolution#";
+
+fn scope(stack: &str) -> String {
+    format!("resolver#{stack}")
+}
+
+fn item(mode: Mode, what: &str, blocker_id: &str) -> String {
+    format!("{mode}#{what}#{blocker_id}")
+}
+
+/// The blocker a message is about, and the decision it records.
+struct About<'a> {
+    blocker: &'a SyncBlocker,
+    rule: &'a str,
+    verdict: Verdict,
+    detail: Option<String>,
+}
+
+/// What one stack's evaluation knows so far: looked up once, used by every candidate.
+struct StackRun<'a> {
+    context: StackContext<'a>,
+    scope: String,
+    /// This stack's ledger items and their states.
+    ledger: HashMap<String, EntryState>,
+    history: ResolutionHistory,
+    /// DescribeStacks' answer, once asked.
+    stack_status: Option<Result<Option<String>, ApiError>>,
+    report: StackReport,
+}
+
+impl<G, S, N, L, C> Resolver<G, S, N, L, C>
+where
+    G: GitSyncApi,
+    S: StackStatusLookup,
+    N: Notifier,
+    L: AlertLedger,
+    C: Clock,
+{
+    /// Decides every ACTIVE blocker of one stack with one GetSyncBlockerSummary; the ledger
+    /// and DescribeStacks are asked only when a matching rule needs them, once each.
+    pub(crate) async fn evaluate_stack(&self, stack: &str, region: &str) -> StackReport {
+        let mode = self.config.mode;
+        let rules = &self.config.rules;
+        let mut report = StackReport::new(stack);
+        let blockers = match self.api.sync_blockers(stack).await {
+            Ok(blockers) => blockers,
+            Err(err) if err.kind == ApiErrorKind::NotFound => {
+                info!(stack, error = %err, "no Git sync configuration: nothing to resolve");
+                return report;
+            }
+            Err(error) => {
+                error!(stack, %error, "cannot read the stack's sync blockers");
+                report.failures.push(StackFailure::Api {
+                    stack: stack.to_owned(),
+                    error,
+                });
+                return report;
+            }
+        };
+        let now = self.clock.now();
+        let mut candidates: Vec<(&SyncBlocker, &Rule, &Resolution)> = Vec::new();
+        for blocker in blockers.iter().filter(|blocker| blocker.is_active()) {
+            report.active_blockers += 1;
+            match engine::screen(rules, blocker, now) {
+                Screening::Unmatched => {
+                    report.decide(mode, &blocker.id, None, Verdict::Unmatched, None);
+                }
+                Screening::Ignored(rule) => {
+                    report.decide(mode, &blocker.id, Some(&rule.name), Verdict::Ignored, None);
+                }
+                Screening::TooYoung { rule, min_age, age } => {
+                    let age = age.map_or_else(
+                        || "of unknown age".to_owned(),
+                        |age| format!("{}s old", age.as_secs()),
+                    );
+                    let detail = format!(
+                        "{age}; the rule waits until it is {}",
+                        humantime::format_duration(min_age)
+                    );
+                    report.decide(
+                        mode,
+                        &blocker.id,
+                        Some(&rule.name),
+                        Verdict::TooYoung,
+                        Some(detail),
+                    );
+                }
+                Screening::Candidate { rule, resolution } => {
+                    candidates.push((blocker, rule, resolution));
+                }
+            }
+        }
+        let unreported = match mode {
+            Mode::Enforce => unreported_resolutions(rules, &blockers, now),
+            Mode::DryRun => Vec::new(),
+        };
+        if candidates.is_empty() && unreported.is_empty() {
+            return report;
+        }
+
+        let scope = scope(stack);
+        let entries = match self.ledger_entries(&scope, mode).await {
+            Ok(entries) => entries,
+            Err(error) => {
+                error!(stack, %error, "cannot read the ledger: no blocker of this stack is touched");
+                for (blocker, rule, _) in &candidates {
+                    report.decide(mode, &blocker.id, Some(&rule.name), Verdict::Failed, None);
+                }
+                report.failures.push(StackFailure::Ledger {
+                    stack: stack.to_owned(),
+                    error,
+                });
+                return report;
+            }
+        };
+        let mut history = ResolutionHistory::from_blockers(rules, &blockers);
+        for entry in &entries {
+            if let Some(blocker_id) = entry.item.strip_prefix(ENFORCED_RESOLUTION_PREFIX) {
+                history.record(blocker_id, Some(entry.claimed_at));
+            }
+        }
+        let mut run = StackRun {
+            context: StackContext {
+                stack,
+                region,
+                mode,
+                now,
+            },
+            scope,
+            ledger: entries
+                .into_iter()
+                .map(|entry| (entry.item, entry.state))
+                .collect(),
+            history,
+            stack_status: None,
+            report,
+        };
+        for (blocker, rule) in unreported {
+            self.report_late(&mut run, blocker, rule).await;
+        }
+        // Oldest first: when the loop guard allows only some, the earliest blockers go first.
+        candidates.sort_by_key(|(blocker, ..)| blocker.created_at);
+        for (blocker, rule, resolution) in candidates {
+            self.act(&mut run, blocker, rule, resolution).await;
+        }
+        run.report
+    }
+
+    /// This mode's ledger items of the stack, and the enforced resolutions the loop guard
+    /// counts (in dry-run too). Key conditions cannot be empty strings in DynamoDB: one
+    /// query per non-empty prefix.
+    async fn ledger_entries(
+        &self,
+        scope: &str,
+        mode: Mode,
+    ) -> Result<Vec<LedgerEntry>, LedgerError> {
+        let own = format!("{mode}#");
+        let mut prefixes = vec![own.as_str()];
+        if mode == Mode::DryRun {
+            prefixes.push(ENFORCED_RESOLUTION_PREFIX);
+        }
+        let mut entries = Vec::new();
+        for prefix in prefixes {
+            entries.extend(self.ledger.entries(scope, prefix).await?);
+        }
+        Ok(entries)
+    }
+
+    /// One candidate: already handled, held back by a guard, or resolved (reported).
+    async fn act(
+        &self,
+        run: &mut StackRun<'_>,
+        blocker: &SyncBlocker,
+        rule: &Rule,
+        resolution: &Resolution,
+    ) {
+        let mode = run.context.mode;
+        let resolution_item = item(mode, "resolution", &blocker.id);
+        if mode == Mode::Enforce
+            && run
+                .ledger
+                .get(&resolution_item)
+                .is_some_and(|state| *state != EntryState::Pending)
+        {
+            run.report.decide(
+                mode,
+                &blocker.id,
+                Some(&rule.name),
+                Verdict::AlreadyHandled,
+                None,
+            );
+            return;
+        }
+        if resolution.stack_status_in.is_some() {
+            let status = match &run.stack_status {
+                Some(status) => status.clone(),
+                None => {
+                    let status = self.stacks.stack_status(run.context.stack).await;
+                    run.stack_status = Some(status.clone());
+                    status
+                }
+            };
+            let status = match status {
+                Ok(status) => status,
+                Err(error) => {
+                    error!(stack = run.context.stack, %error, "cannot check the stack's status: not resolving");
+                    run.report.decide(
+                        mode,
+                        &blocker.id,
+                        Some(&rule.name),
+                        Verdict::Failed,
+                        Some(error.to_string()),
+                    );
+                    run.report.failures.push(StackFailure::Api {
+                        stack: run.context.stack.to_owned(),
+                        error,
+                    });
+                    return;
+                }
+            };
+            if let Some(hold) = engine::stack_status_hold(resolution, status.as_deref()) {
+                return self.hold(run, blocker, rule, &hold).await;
+            }
+        }
+        if let Some(hold) = engine::loop_guard_hold(resolution, &run.history, run.context.now) {
+            return self.hold(run, blocker, rule, &hold).await;
+        }
+        let resolved_reason = resolution.resolved_reason(&blocker.id);
+        match mode {
+            Mode::DryRun => {
+                // Counted as enforce would count it, for the rest of this invocation only.
+                run.history.record(&blocker.id, Some(run.context.now));
+                let alert =
+                    alerts::resolution_alert(&run.context, blocker, &rule.name, &resolved_reason);
+                let key = LedgerKey::new(&run.scope, resolution_item);
+                let about = About {
+                    blocker,
+                    rule: &rule.name,
+                    verdict: Verdict::WouldResolve,
+                    detail: Some(resolved_reason.clone()),
+                };
+                self.publish_about(run, &key, &alert, about).await;
+            }
+            Mode::Enforce => {
+                let key = LedgerKey::new(&run.scope, resolution_item);
+                self.resolve(run, blocker, &rule.name, &key, &resolved_reason)
+                    .await;
+            }
+        }
+    }
+
+    /// Claims the resolution, calls UpdateSyncBlocker, publishes, confirms. The claim is
+    /// released whenever the message is not out, so that a retry can finish the job.
+    async fn resolve(
+        &self,
+        run: &mut StackRun<'_>,
+        blocker: &SyncBlocker,
+        rule: &str,
+        key: &LedgerKey,
+        resolved_reason: &str,
+    ) {
+        let stack = run.context.stack;
+        let mode = run.context.mode;
+        let now = self.clock.now();
+        let Some(token) = self.claim(run, blocker, rule, key).await else {
+            return;
+        };
+        let (result, attempts) = self
+            .update_blocker(stack, &blocker.id, resolved_reason)
+            .await;
+        match result {
+            Ok(()) => {
+                run.history.record(&blocker.id, Some(now));
+                let alert = alerts::resolution_alert(&run.context, blocker, rule, resolved_reason);
+                match self.notifier.publish(&self.render(&alert)).await {
+                    Ok(()) => {
+                        if let Err(error) = self.ledger.confirm(key, &token).await {
+                            // Resolved and published: a retry finds the blocker RESOLVED
+                            // and, once the lease ends, the message already claimed.
+                            warn!(%key, %error, "resolution published but not confirmed in the ledger");
+                        }
+                        run.report.published += 1;
+                        run.report.decide(
+                            mode,
+                            &blocker.id,
+                            Some(rule),
+                            Verdict::Resolved,
+                            Some(resolved_reason.to_owned()),
+                        );
+                    }
+                    Err(error) => {
+                        self.release(key, &token).await;
+                        error!(stack, blocker_id = %blocker.id, %error, "resolved, but the message was not published");
+                        run.report.decide(
+                            mode,
+                            &blocker.id,
+                            Some(rule),
+                            Verdict::Resolved,
+                            Some(resolved_reason.to_owned()),
+                        );
+                        run.report.failures.push(StackFailure::Report {
+                            stack: stack.to_owned(),
+                            blocker_id: blocker.id.clone(),
+                            error,
+                        });
+                    }
+                }
+            }
+            Err(error) if error.kind == ApiErrorKind::BlockerGone => {
+                // Someone resolved it first. If that was us (an attempt that timed out after
+                // all), the late-report path publishes its message on the next run.
+                self.release(key, &token).await;
+                run.report.decide(
+                    mode,
+                    &blocker.id,
+                    Some(rule),
+                    Verdict::Gone,
+                    Some(error.to_string()),
+                );
+            }
+            Err(error) => {
+                self.release(key, &token).await;
+                error!(stack, blocker_id = %blocker.id, %error, attempts, "UpdateSyncBlocker failed");
+                let alert = alerts::failure_alert(&run.context, blocker, rule, &error, attempts);
+                let failed_key = LedgerKey::new(&run.scope, item(mode, "failed", &blocker.id));
+                match self.publish(&failed_key, &alert).await {
+                    Ok(Delivery::Published) => run.report.published += 1,
+                    Ok(Delivery::AlreadySent) => {}
+                    Err(error) => run.report.failures.push(StackFailure::Publish {
+                        stack: stack.to_owned(),
+                        error,
+                    }),
+                }
+                run.report.decide(
+                    mode,
+                    &blocker.id,
+                    Some(rule),
+                    Verdict::Failed,
+                    Some(error.to_string()),
+                );
+                run.report.failures.push(StackFailure::Resolve {
+                    stack: stack.to_owned(),
+                    blocker_id: blocker.id.clone(),
+                    error,
+                    attempts,
+                });
+            }
+        }
+    }
+
+    /// UpdateSyncBlocker, retried with backoff while Git sync cannot retry the latest commit.
+    async fn update_blocker(
+        &self,
+        stack: &str,
+        blocker_id: &str,
+        resolved_reason: &str,
+    ) -> (Result<(), ApiError>, u32) {
+        let mut backoff = self.resolve.first_backoff;
+        let mut attempt = 1;
+        loop {
+            match self
+                .api
+                .resolve_blocker(stack, blocker_id, resolved_reason)
+                .await
+            {
+                Err(error)
+                    if error.kind == ApiErrorKind::RetryLatestCommitFailed
+                        && attempt < self.resolve.attempts =>
+                {
+                    warn!(stack, blocker_id, attempt, %error, ?backoff, "trying UpdateSyncBlocker again");
+                    tokio::time::sleep(backoff).await;
+                    backoff = backoff.saturating_mul(2);
+                    attempt += 1;
+                }
+                result => return (result, attempt),
+            }
+        }
+    }
+
+    async fn release(&self, key: &LedgerKey, token: &str) {
+        if let Err(error) = self.ledger.release(key, token).await {
+            warn!(%key, %error, "could not release the claim; it frees itself when its lease ends");
+        }
+    }
+
+    /// A guard held a matching blocker back: reported once per blocker and guard.
+    async fn hold(&self, run: &mut StackRun<'_>, blocker: &SyncBlocker, rule: &Rule, hold: &Hold) {
+        warn!(
+            stack = run.context.stack,
+            blocker_id = %blocker.id,
+            rule = %rule.name,
+            guard = hold.guard_name(),
+            why = %hold,
+            "matching blocker held back"
+        );
+        let key = LedgerKey::new(
+            &run.scope,
+            item(
+                run.context.mode,
+                &format!("held#{}", hold.guard_name()),
+                &blocker.id,
+            ),
+        );
+        let alert = alerts::held_back_alert(&run.context, blocker, &rule.name, hold);
+        let about = About {
+            blocker,
+            rule: &rule.name,
+            verdict: Verdict::HeldBack,
+            detail: Some(hold.to_string()),
+        };
+        self.publish_about(run, &key, &alert, about).await;
+    }
+
+    /// A resolution whose message an earlier invocation could not publish: claimed like a
+    /// resolution, so that it is never published twice nor waited for.
+    async fn report_late(&self, run: &mut StackRun<'_>, blocker: &SyncBlocker, rule: &Rule) {
+        let resolution_item = item(run.context.mode, "resolution", &blocker.id);
+        if run
+            .ledger
+            .get(&resolution_item)
+            .is_some_and(|state| *state != EntryState::Pending)
+        {
+            return;
+        }
+        let key = LedgerKey::new(&run.scope, resolution_item);
+        let Some(token) = self.claim(run, blocker, &rule.name, &key).await else {
+            return;
+        };
+        let reason = blocker.resolved_reason.as_deref().unwrap_or_default();
+        let alert = alerts::resolution_alert(&run.context, blocker, &rule.name, reason);
+        match self.notifier.publish(&self.render(&alert)).await {
+            Ok(()) => {
+                if let Err(error) = self.ledger.confirm(&key, &token).await {
+                    warn!(%key, %error, "late message published but not confirmed in the ledger");
+                }
+                run.report.published += 1;
+                run.report.decide(
+                    run.context.mode,
+                    &blocker.id,
+                    Some(&rule.name),
+                    Verdict::ReportedLate,
+                    Some(reason.to_owned()),
+                );
+            }
+            Err(error) => {
+                self.release(&key, &token).await;
+                run.report.failures.push(StackFailure::Report {
+                    stack: run.context.stack.to_owned(),
+                    blocker_id: blocker.id.clone(),
+                    error,
+                });
+            }
+        }
+    }
+
+    /// Claims a resolution for this invocation; anything but a fresh claim is decided here.
+    async fn claim(
+        &self,
+        run: &mut StackRun<'_>,
+        blocker: &SyncBlocker,
+        rule: &str,
+        key: &LedgerKey,
+    ) -> Option<String> {
+        let mode = run.context.mode;
+        let now = self.clock.now();
+        let claim = self
+            .ledger
+            .claim(
+                key,
+                now,
+                now + self.resolve.lease,
+                now + self.dedupe.retention,
+            )
+            .await;
+        let verdict = match claim {
+            Ok(Claim::Acquired { token }) => return Some(token),
+            Ok(Claim::Done) => Verdict::AlreadyHandled,
+            Ok(Claim::InFlight { .. }) => Verdict::InFlight,
+            Err(error) => {
+                run.report.decide(
+                    mode,
+                    &blocker.id,
+                    Some(rule),
+                    Verdict::Failed,
+                    Some(error.to_string()),
+                );
+                run.report.failures.push(StackFailure::Ledger {
+                    stack: run.context.stack.to_owned(),
+                    error,
+                });
+                return None;
+            }
+        };
+        run.report
+            .decide(mode, &blocker.id, Some(rule), verdict, None);
+        None
+    }
+
+    /// Publishes a message about one blocker once, and records the decision.
+    async fn publish_about(
+        &self,
+        run: &mut StackRun<'_>,
+        key: &LedgerKey,
+        alert: &Alert,
+        about: About<'_>,
+    ) {
+        let mode = run.context.mode;
+        let blocker_id = &about.blocker.id;
+        let already_sent = run
+            .ledger
+            .get(&key.item)
+            .is_some_and(|state| *state != EntryState::Pending);
+        let delivery = if already_sent {
+            Ok(Delivery::AlreadySent)
+        } else {
+            self.publish(key, alert).await
+        };
+        match delivery {
+            Ok(delivery) => {
+                if delivery == Delivery::Published {
+                    run.report.published += 1;
+                }
+                run.report.decide(
+                    mode,
+                    blocker_id,
+                    Some(about.rule),
+                    about.verdict,
+                    about.detail,
+                );
+            }
+            Err(error) => {
+                error!(stack = run.context.stack, %blocker_id, %error, "message not published");
+                run.report.decide(
+                    mode,
+                    blocker_id,
+                    Some(about.rule),
+                    Verdict::Failed,
+                    Some(error.to_string()),
+                );
+                run.report.failures.push(StackFailure::Publish {
+                    stack: run.context.stack.to_owned(),
+                    error,
+                });
+            }
+        }
+    }
+
+    async fn publish(&self, key: &LedgerKey, alert: &Alert) -> Result<Delivery, DedupeError> {
+        publish_once(
+            &self.ledger,
+            &self.notifier,
+            &self.clock,
+            &self.dedupe,
+            key,
+            &self.render(alert),
+        )
+        .await
+    }
+
+    pub(crate) fn render(&self, alert: &Alert) -> RenderedAlert {
+        render(alert, self.format, FUNCTION_NAME)
+    }
+}
+
+/// RESOLVED blockers carrying exactly the reason their rule records, resolved recently: ours,
+/// possibly by an invocation that could not publish the message. The ledger decides.
+fn unreported_resolutions<'a>(
+    rules: &'a RuleSet,
+    blockers: &'a [SyncBlocker],
+    now: SystemTime,
+) -> Vec<(&'a SyncBlocker, &'a Rule)> {
+    blockers
+        .iter()
+        .filter(|blocker| !blocker.is_active())
+        .filter(|blocker| {
+            blocker.resolved_at.is_some_and(|at| {
+                now.duration_since(at)
+                    .map_or(true, |ago| ago <= LATE_REPORT_WINDOW)
+            })
+        })
+        .filter_map(|blocker| {
+            let rule = rules.first_match(blocker)?;
+            let expected = rule.resolution()?.resolved_reason(&blocker.id);
+            (blocker.resolved_reason.as_deref() == Some(expected.as_str()))
+                .then_some((blocker, rule))
+        })
+        .collect()
+}

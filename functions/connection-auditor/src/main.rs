@@ -1,0 +1,18 @@
+//! connection-auditor's Lambda entry point: configuration and clients once per cold start,
+//! then every scheduled event to the auditor.
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    gitsync::telemetry::init()?;
+    let auditor = connection_auditor::from_env()
+        .await
+        .inspect_err(|err| tracing::error!(error = %err, "cold start failed"))?;
+    let auditor = &auditor;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        auditor.handle(event.payload).await
+    }))
+    .await
+}
