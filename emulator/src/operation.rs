@@ -1,0 +1,138 @@
+//! The 27 operations of the CodeStar Connections API.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The target prefix the AWS SDK for Rust sends (the Smithy service shape name).
+const SHORT_TARGET_PREFIX: &str = "CodeStar_connections_20191201.";
+/// The target prefix botocore (and so the AWS CLI) sends: the model's `targetPrefix`.
+const BOTOCORE_TARGET_PREFIX: &str =
+    "com.amazonaws.codestar.connections.CodeStar_connections_20191201.";
+
+macro_rules! operations {
+    ($($name:ident),* $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Operation {
+            $($name),*
+        }
+
+        impl Operation {
+            pub const ALL: &'static [Operation] = &[$(Operation::$name),*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Operation::$name => stringify!($name)),*
+                }
+            }
+
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $(stringify!($name) => Some(Operation::$name),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+operations!(
+    CreateConnection,
+    CreateHost,
+    CreateRepositoryLink,
+    CreateSyncConfiguration,
+    DeleteConnection,
+    DeleteHost,
+    DeleteRepositoryLink,
+    DeleteSyncConfiguration,
+    GetConnection,
+    GetHost,
+    GetRepositoryLink,
+    GetRepositorySyncStatus,
+    GetResourceSyncStatus,
+    GetSyncBlockerSummary,
+    GetSyncConfiguration,
+    ListConnections,
+    ListHosts,
+    ListRepositoryLinks,
+    ListRepositorySyncDefinitions,
+    ListSyncConfigurations,
+    ListTagsForResource,
+    TagResource,
+    UntagResource,
+    UpdateHost,
+    UpdateRepositoryLink,
+    UpdateSyncBlocker,
+    UpdateSyncConfiguration,
+);
+
+impl Operation {
+    /// Position in [`Operation::ALL`], for per-operation tables.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Parses an `X-Amz-Target` header value in either the SDK's or botocore's form.
+    pub fn from_target(target: &str) -> Option<Self> {
+        let name = target
+            .strip_prefix(SHORT_TARGET_PREFIX)
+            .or_else(|| target.strip_prefix(BOTOCORE_TARGET_PREFIX))?;
+        Self::from_name(name)
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Operation {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Operation {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::from_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown operation `{name}`, expected one of the 27 CodeStar Connections operations such as GetConnection"
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_target_forms_name_the_same_operation() {
+        assert_eq!(
+            Operation::from_target("CodeStar_connections_20191201.GetConnection"),
+            Some(Operation::GetConnection)
+        );
+        assert_eq!(
+            Operation::from_target(
+                "com.amazonaws.codestar.connections.CodeStar_connections_20191201.ListHosts"
+            ),
+            Some(Operation::ListHosts)
+        );
+        assert_eq!(Operation::from_target("GetConnection"), None);
+        assert_eq!(
+            Operation::from_target("CodeStar_connections_20191201.Nope"),
+            None
+        );
+    }
+
+    #[test]
+    fn there_are_27_operations_indexed_in_order() {
+        assert_eq!(Operation::ALL.len(), 27);
+        for (position, operation) in Operation::ALL.iter().enumerate() {
+            assert_eq!(operation.index(), position);
+            assert_eq!(Operation::from_name(operation.name()), Some(*operation));
+        }
+    }
+}
