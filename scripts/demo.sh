@@ -10,8 +10,7 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 . scripts/tools.sh
 echo "demo: building (the first build of the AWS SDK crates takes several minutes)" >&2
-cargo build --quiet -p connections-emulator -p e2e --bins
-for function in $(scripts/functions.sh); do
-  cargo build --quiet -p "$function" --bins
+for package in connections-emulator e2e $(scripts/functions.sh); do
+  cargo build --quiet -p "$package" --bins
 done
-exec cargo run --quiet -p e2e --bin demo
+exec "${CARGO_TARGET_DIR:-target}/debug/demo"

@@ -1,29 +1,53 @@
 #!/usr/bin/env bash
-# Installs the non-Rust tools gitsync-guard's demo and tests use, idempotently:
-# a Python venv with moto's server, the AWS CLI and cargo-lambda (which brings zig).
-# Source it (`. scripts/tools.sh`) to get the venv's bin on PATH; quick when already done.
+# Installs the non-Rust tools gitsync-guard's demo and tests use, idempotently, each in a
+# Python venv of its own (their pins conflict):
+#   venv     moto's server, the AWS CLI, cargo-lambda (which brings zig)
+#   sam      the AWS SAM CLI           checkov   checkov
+# Source it (`. scripts/tools.sh`) to get them on PATH; it is quick when already done.
 #
 # GITSYNC_GUARD_TOOLS overrides where the tools live (default: ~/.cache/gitsync-guard).
 set -euo pipefail
 
 tools_home="${GITSYNC_GUARD_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/gitsync-guard}"
-venv="$tools_home/venv"
-# Bump the stamp whenever a pin changes so that existing venvs are upgraded.
-pins=(
-  "moto[server]==5.2.5"
-  "awscli==1.46.3"
-  "cargo-lambda==1.9.2"
-)
-stamp="$venv/.gitsync-guard-$(printf '%s\n' "${pins[@]}" | sha256sum | cut -c1-16)"
+mkdir -p "$tools_home/bin"
 
-if [ ! -f "$stamp" ]; then
-  echo "tools: installing ${pins[*]} into $venv" >&2
-  mkdir -p "$tools_home"
+# install_venv NAME PIN...: a venv at $tools_home/NAME with exactly these pins; a stamp
+# named after the pins makes a changed pin reinstall.
+install_venv() {
+  local name=$1
+  shift
+  local venv="$tools_home/$name"
+  local stamp
+  stamp="$venv/.gitsync-guard-$(printf '%s\n' "$@" | sha256sum | cut -c1-16)"
+  [ -f "$stamp" ] && return 0
+  echo "tools: installing $* into $venv" >&2
+  rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}"
-  rm -f "$venv"/.gitsync-guard-*
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
   touch "$stamp"
+}
+
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "tools: python3 is not on PATH; install Python 3 (with venv) first" >&2
+  exit 1
 fi
 
-export PATH="$venv/bin:$PATH"
-export GITSYNC_GUARD_VENV="$venv"
+# The three installs are independent: run them side by side.
+install_venv venv "moto[server]==5.2.5" "awscli==1.46.3" "cargo-lambda==1.9.2" &
+venv_pid=$!
+install_venv sam "aws-sam-cli==1.170.0" &
+sam_pid=$!
+install_venv checkov "checkov==3.3.30" &
+checkov_pid=$!
+for pid in "$venv_pid" "$sam_pid" "$checkov_pid"; do
+  if ! wait "$pid"; then
+    echo "tools: an install failed (see above); run again to retry" >&2
+    exit 1
+  fi
+done
+
+ln -sf "$tools_home/sam/bin/sam" "$tools_home/bin/sam"
+ln -sf "$tools_home/checkov/bin/checkov" "$tools_home/bin/checkov"
+export PATH="$tools_home/bin:$tools_home/venv/bin:$PATH"
+export GITSYNC_GUARD_VENV="$tools_home/venv"
+export SAM_CLI_TELEMETRY=0

@@ -201,7 +201,10 @@ pub async fn run_all(options: &Options) -> Result<Results, String> {
         }
     }
     let logs = log_dir("bench");
-    let emulator = Emulator::start(Some(&workspace_root().join("emulator/scenarios/demo.yaml")));
+    let emulator = Emulator::start_binary(
+        &binaries.join("connections-emulator"),
+        Some(&workspace_root().join("emulator/scenarios/demo.yaml")),
+    );
     let moto = Moto::start(&logs);
     let sink = AlertSink::create(&moto).await;
     let world = World {
@@ -410,7 +413,9 @@ async fn sweep(
         ));
     }
     let counts = world.emulator.admin_get("calls").await;
-    let calls = counts["total"].as_u64().ok_or("/_emulator/calls has no total")?;
+    let calls = counts["total"]
+        .as_u64()
+        .ok_or("/_emulator/calls has no total")?;
     // Paging through a listing is sequential by nature (each page needs the last token).
     let sequential: u64 = SEQUENTIAL_LISTINGS
         .iter()

@@ -136,14 +136,21 @@ pub struct Emulator {
 }
 
 impl Emulator {
+    /// The debug build's emulator, which the test script builds.
     pub fn start(scenario: Option<&Path>) -> Self {
-        let binary = target_dir().join("debug").join("connections-emulator");
+        Self::start_binary(
+            &target_dir().join("debug").join("connections-emulator"),
+            scenario,
+        )
+    }
+
+    pub fn start_binary(binary: &Path, scenario: Option<&Path>) -> Self {
         assert!(
             binary.is_file(),
             "{} is missing: build the workspace first (cargo build --workspace)",
             binary.display()
         );
-        let mut command = Command::new(&binary);
+        let mut command = Command::new(binary);
         command
             .args([
                 "--listen",
