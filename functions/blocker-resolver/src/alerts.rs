@@ -3,13 +3,14 @@
 
 use std::time::SystemTime;
 
-use gitsync::domain::alert::{Alert, AlertKind, Link, Section, Severity};
-use gitsync::domain::sync::{CFN_STACK_SYNC, SyncBlocker};
+use gitsync::domain::alert::{
+    Alert, AlertKind, Section, Severity, contexts_section, stack_console_link,
+};
+use gitsync::domain::sync::{CFN_STACK_SYNC, DEPLOYABLE_STACK_STATUSES, SyncBlocker};
 use gitsync::domain::text::time_and_age;
 use gitsync::ports::ApiError;
 
 use crate::engine::Hold;
-use crate::rules::DEPLOYABLE_STACK_STATUSES;
 use crate::{DecisionRecord, Mode, Outcome, Verdict};
 
 /// Most items per list in a sweep summary; the rest are counted.
@@ -21,15 +22,6 @@ pub struct StackContext<'a> {
     pub region: &'a str,
     pub mode: Mode,
     pub now: SystemTime,
-}
-
-fn console_link(region: &str, stack: &str) -> Link {
-    Link {
-        title: "CloudFormation console".into(),
-        url: format!(
-            "https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks/stackinfo?stackId={stack}"
-        ),
-    }
 }
 
 fn resolve_by_hand(region: &str, stack: &str, blocker_id: &str) -> String {
@@ -66,15 +58,8 @@ fn blocker_alert(
     .fact("Rule", rule)
     .fact("Mode", context.mode.as_str());
     alert.stack = Some(context.stack.to_owned());
-    if !blocker.contexts.is_empty() {
-        let items = blocker
-            .contexts
-            .iter()
-            .map(|(key, value)| format!("{key}: {value}"))
-            .collect();
-        alert.sections.push(Section::capped("Contexts", items, 50));
-    }
-    alert.links = vec![console_link(context.region, context.stack)];
+    alert.sections.extend(contexts_section(&blocker.contexts));
+    alert.links = vec![stack_console_link(context.region, context.stack)];
     alert
 }
 

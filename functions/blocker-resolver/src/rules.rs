@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use gitsync::domain::sync::SyncBlocker;
+use gitsync::domain::sync::{DEPLOYABLE_STACK_STATUSES, SyncBlocker};
 use regex::Regex;
 use serde::de::DeserializeOwned;
 use serde_yaml_ng::{Mapping, Value};
@@ -50,15 +50,6 @@ pub const STACK_STATUSES: [&str; 23] = [
     "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
     "UPDATE_ROLLBACK_FAILED",
     "UPDATE_ROLLBACK_IN_PROGRESS",
-];
-
-/// The statuses Git sync deploys to; resolving a blocker in any other cannot help.
-pub const DEPLOYABLE_STACK_STATUSES: [&str; 5] = [
-    "CREATE_COMPLETE",
-    "UPDATE_COMPLETE",
-    "UPDATE_ROLLBACK_COMPLETE",
-    "IMPORT_COMPLETE",
-    "IMPORT_ROLLBACK_COMPLETE",
 ];
 
 const FIELDS: [&str; 9] = [

@@ -2,31 +2,17 @@
 
 use std::time::SystemTime;
 
-use gitsync::domain::alert::{Alert, AlertKind, Link, Section, Severity};
+use gitsync::domain::alert::{
+    Alert, AlertKind, Section, Severity, contexts_section, stack_console_link,
+};
 use gitsync::domain::event::Revision;
-use gitsync::domain::sync::{CFN_STACK_SYNC, SyncAttempt, SyncBlocker, SyncStatus};
+use gitsync::domain::sync::{
+    CFN_STACK_SYNC, DEPLOYABLE_STACK_STATUSES, SyncAttempt, SyncBlocker, SyncStatus,
+};
 use gitsync::domain::text::{rfc3339, time_and_age};
 
 /// Most events of a sync attempt shown in an alert; the rest are counted.
 pub const MAX_ATTEMPT_EVENTS: usize = 25;
-
-/// Stack statuses Git sync deploys to; anything else needs fixing before a retry can help.
-pub const DEPLOYABLE_STACK_STATUSES: [&str; 5] = [
-    "CREATE_COMPLETE",
-    "UPDATE_COMPLETE",
-    "UPDATE_ROLLBACK_COMPLETE",
-    "IMPORT_COMPLETE",
-    "IMPORT_ROLLBACK_COMPLETE",
-];
-
-pub fn console_link(region: &str, stack: &str) -> Link {
-    Link {
-        title: "CloudFormation console".into(),
-        url: format!(
-            "https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks/stackinfo?stackId={stack}"
-        ),
-    }
-}
 
 /// The exact command that resolves the blocker once its cause is fixed.
 pub fn resolve_command(region: &str, stack: &str, blocker_id: &str) -> String {
@@ -104,14 +90,7 @@ pub fn blocker_alert(blocker: &SyncBlocker, context: &BlockerContext<'_>) -> Ale
          blocker is resolved."
     );
     alert.stack = Some(stack.to_owned());
-    if !blocker.contexts.is_empty() {
-        let items = blocker
-            .contexts
-            .iter()
-            .map(|(key, value)| format!("{key}: {value}"))
-            .collect();
-        alert.sections.push(Section::capped("Contexts", items, 50));
-    }
+    alert.sections.extend(contexts_section(&blocker.contexts));
     if let Some(attempt) = context.latest_attempt {
         alert
             .sections
@@ -130,7 +109,7 @@ pub fn blocker_alert(blocker: &SyncBlocker, context: &BlockerContext<'_>) -> Ale
             .into(),
     ];
     alert.commands = vec![resolve_command(context.region, stack, &blocker.id)];
-    alert.links = vec![console_link(context.region, stack)];
+    alert.links = vec![stack_console_link(context.region, stack)];
     alert
 }
 
@@ -166,7 +145,7 @@ pub fn recovery_alert(
     alert
         .sections
         .push(Section::capped("Blockers no longer active", items, 50));
-    alert.links = vec![console_link(region, stack)];
+    alert.links = vec![stack_console_link(region, stack)];
     alert
 }
 

@@ -1,4 +1,5 @@
 use aws_sdk_codestarconnections::Client;
+use aws_sdk_codestarconnections::primitives::DateTime;
 use aws_sdk_codestarconnections::types::{
     Connection as SdkConnection, Host as SdkHost, ProviderType, RepositoryLinkInfo,
     RepositorySyncAttempt, ResourceSyncAttempt, SyncBlocker as SdkBlocker,
@@ -249,6 +250,21 @@ fn blocker(blocker: &SdkBlocker) -> SyncBlocker {
     }
 }
 
+/// Resource and repository sync events share their fields but not their type.
+fn attempt_event(
+    time: &DateTime,
+    kind: &str,
+    message: &str,
+    external_id: Option<&str>,
+) -> SyncAttemptEvent {
+    SyncAttemptEvent {
+        time: system_time(time),
+        kind: kind.to_owned(),
+        message: message.to_owned(),
+        external_id: external_id.map(str::to_owned),
+    }
+}
+
 fn resource_attempt(attempt: &ResourceSyncAttempt) -> SyncAttempt {
     SyncAttempt {
         status: SyncStatus::parse(attempt.status().as_str()),
@@ -256,12 +272,7 @@ fn resource_attempt(attempt: &ResourceSyncAttempt) -> SyncAttempt {
         events: attempt
             .events()
             .iter()
-            .map(|event| SyncAttemptEvent {
-                time: system_time(event.time()),
-                kind: event.r#type().to_owned(),
-                message: event.event().to_owned(),
-                external_id: event.external_id().map(str::to_owned),
-            })
+            .map(|e| attempt_event(e.time(), e.r#type(), e.event(), e.external_id()))
             .collect(),
     }
 }
@@ -273,12 +284,7 @@ fn repository_attempt(attempt: &RepositorySyncAttempt) -> SyncAttempt {
         events: attempt
             .events()
             .iter()
-            .map(|event| SyncAttemptEvent {
-                time: system_time(event.time()),
-                kind: event.r#type().to_owned(),
-                message: event.event().to_owned(),
-                external_id: event.external_id().map(str::to_owned),
-            })
+            .map(|e| attempt_event(e.time(), e.r#type(), e.event(), e.external_id()))
             .collect(),
     }
 }

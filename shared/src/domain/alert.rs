@@ -141,6 +141,27 @@ impl Alert {
     }
 }
 
+/// The stack's page in the CloudFormation console (its Git sync tab shows the blockers).
+pub fn stack_console_link(region: &str, stack: &str) -> Link {
+    Link {
+        title: "CloudFormation console".into(),
+        url: format!(
+            "https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks/stackinfo?stackId={stack}"
+        ),
+    }
+}
+
+/// A blocker's contexts as a list, if it has any.
+pub fn contexts_section(contexts: &[(String, String)]) -> Option<Section> {
+    (!contexts.is_empty()).then(|| {
+        let items = contexts
+            .iter()
+            .map(|(key, value)| format!("{key}: {value}"))
+            .collect();
+        Section::capped("Contexts", items, 50)
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AlertFormat {
     #[default]

@@ -6,6 +6,15 @@ use std::time::SystemTime;
 /// The only sync type Git sync offers today; the API requires it on every sync call.
 pub const CFN_STACK_SYNC: &str = "CFN_STACK_SYNC";
 
+/// The stack statuses Git sync deploys to; in any other, resolving a blocker cannot help.
+pub const DEPLOYABLE_STACK_STATUSES: [&str; 5] = [
+    "CREATE_COMPLETE",
+    "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "IMPORT_COMPLETE",
+    "IMPORT_ROLLBACK_COMPLETE",
+];
+
 /// A sync status as reported by events and the API. Unknown values are kept, not rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncStatus {
