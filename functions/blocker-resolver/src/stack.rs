@@ -301,6 +301,13 @@ where
         match result {
             Ok(()) => {
                 run.history.record(&blocker.id, Some(now));
+                run.report.decide(
+                    mode,
+                    &blocker.id,
+                    Some(rule),
+                    Verdict::Resolved,
+                    Some(resolved_reason.to_owned()),
+                );
                 let alert = alerts::resolution_alert(&run.context, blocker, rule, resolved_reason);
                 match self.notifier.publish(&self.render(&alert)).await {
                     Ok(()) => {
@@ -310,24 +317,10 @@ where
                             warn!(%key, %error, "resolution published but not confirmed in the ledger");
                         }
                         run.report.published += 1;
-                        run.report.decide(
-                            mode,
-                            &blocker.id,
-                            Some(rule),
-                            Verdict::Resolved,
-                            Some(resolved_reason.to_owned()),
-                        );
                     }
                     Err(error) => {
                         self.release(key, &token).await;
                         error!(stack, blocker_id = %blocker.id, %error, "resolved, but the message was not published");
-                        run.report.decide(
-                            mode,
-                            &blocker.id,
-                            Some(rule),
-                            Verdict::Resolved,
-                            Some(resolved_reason.to_owned()),
-                        );
                         run.report.failures.push(StackFailure::Report {
                             stack: stack.to_owned(),
                             blocker_id: blocker.id.clone(),
