@@ -5,15 +5,18 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use crate::domain::alert::RenderedAlert;
+use crate::domain::alert::{AlertFormat, RenderedAlert};
 use crate::domain::connections::{Connection, Host};
 use crate::domain::sync::{
     BlockerStatus, RepositoryLink, SyncAttempt, SyncBlocker, SyncConfiguration,
 };
+use crate::ledger::{
+    Claim, EntryState, LedgerEntry, LedgerError, LedgerKey, LedgerQuery, StatusRecord,
+};
+use crate::outbox::{DedupePolicy, Outbox};
 use crate::ports::{
-    AlertLedger, ApiError, ApiErrorKind, Claim, Clock, ConnectionsApi, EntryState, GitSyncApi,
-    LedgerEntry, LedgerError, LedgerKey, Notifier, NotifyError, StackStatusLookup, StatusRecord,
-    StatusStore,
+    AlertLedger, ApiError, ApiErrorKind, Clock, ConnectionsApi, GitSyncApi, Notifier, NotifyError,
+    StackStatusLookup, StatusStore,
 };
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -381,12 +384,12 @@ impl AlertLedger for InMemoryLedger {
         Ok(())
     }
 
-    async fn entries(&self, scope: &str, prefix: &str) -> Result<Vec<LedgerEntry>, LedgerError> {
+    async fn entries(&self, query: &LedgerQuery) -> Result<Vec<LedgerEntry>, LedgerError> {
         Ok(lock(&self.entries)
             .iter()
-            .filter(|(key, _)| key.scope == scope && key.item.starts_with(prefix))
+            .filter(|(key, _)| query.contains(key))
             .map(|(key, entry)| LedgerEntry {
-                item: key.item.clone(),
+                key: key.clone(),
                 state: entry.state,
                 claimed_at: entry.claimed_at,
             })
@@ -433,5 +436,24 @@ impl FixedClock {
 impl Clock for FixedClock {
     fn now(&self) -> SystemTime {
         *lock(&self.0)
+    }
+}
+
+/// The outbox of handler tests: recorded messages, an in-memory ledger, a clock at `now`,
+/// text format, and leases short enough for tests to wait them out.
+pub type FakeOutbox = Outbox<RecordingNotifier, InMemoryLedger, FixedClock>;
+
+pub fn fake_outbox(source: &'static str, now: SystemTime) -> FakeOutbox {
+    Outbox {
+        notifier: RecordingNotifier::default(),
+        ledger: InMemoryLedger::default(),
+        clock: FixedClock::at(now),
+        format: AlertFormat::Text,
+        policy: DedupePolicy {
+            lease: Duration::from_millis(200),
+            poll: Duration::from_millis(5),
+            ..DedupePolicy::default()
+        },
+        source,
     }
 }

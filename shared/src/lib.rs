@@ -3,15 +3,17 @@
 //! - [`domain`]: pure logic and values (event parsing, blockers, alerts), no AWS types, no I/O.
 //! - [`ports`]: the traits the domain needs from the outside world.
 //! - [`adapters`]: the AWS SDK implementations of the ports, and client construction.
-//! - [`dedupe`]: publish an alert exactly once, through the ledger and notifier ports.
+//! - [`outbox`]: render and publish every message, exactly once, through the ledger.
+//! - [`ledger`]: the ledger table's schema and its typed keys.
 //! - [`config`] and [`telemetry`]: what every function does once at cold start.
 //! - `fakes` (feature `fakes`): in-memory ports for handler tests.
 
 pub mod adapters;
 pub mod config;
-pub mod dedupe;
 pub mod domain;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
+pub mod ledger;
+pub mod outbox;
 pub mod ports;
 pub mod telemetry;

@@ -10,6 +10,7 @@ use thiserror::Error;
 use crate::domain::alert::RenderedAlert;
 use crate::domain::connections::{Connection, Host};
 use crate::domain::sync::{RepositoryLink, SyncAttempt, SyncBlocker, SyncConfiguration};
+use crate::ledger::{Claim, LedgerEntry, LedgerError, LedgerKey, LedgerQuery, StatusRecord};
 
 /// Why an API call failed, in the terms a handler decides on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,67 +130,6 @@ pub trait Notifier: Send + Sync {
     ) -> impl Future<Output = Result<(), NotifyError>> + Send;
 }
 
-#[derive(Debug, Clone, Error, PartialEq, Eq)]
-#[error("the alert ledger failed: {0}")]
-pub struct LedgerError(pub String);
-
-/// One ledger entry: `scope` groups the entries of one stack or resource, `item` names one
-/// alert within it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LedgerKey {
-    pub scope: String,
-    pub item: String,
-}
-
-impl LedgerKey {
-    pub fn new(scope: impl Into<String>, item: impl Into<String>) -> Self {
-        Self {
-            scope: scope.into(),
-            item: item.into(),
-        }
-    }
-}
-
-impl fmt::Display for LedgerKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.scope, self.item)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryState {
-    /// Claimed, being published.
-    Pending,
-    /// Published.
-    Sent,
-    /// Published, and no longer current (e.g. the stack recovered).
-    Closed,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LedgerEntry {
-    pub item: String,
-    pub state: EntryState,
-    /// When the entry was claimed.
-    pub claimed_at: SystemTime,
-}
-
-impl LedgerEntry {
-    pub fn is_open(&self) -> bool {
-        self.state != EntryState::Closed
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// This invocation owns the entry until `lease_until` and must publish, then confirm.
-    Acquired { token: String },
-    /// Another invocation holds an unexpired claim.
-    InFlight { lease_until: SystemTime },
-    /// Already published (or closed).
-    Done,
-}
-
 /// The dedupe ledger (a DynamoDB table): conditional claims with a lease and a TTL.
 pub trait AlertLedger: Send + Sync {
     /// Claims `key` unless it exists, or is a pending claim whose lease ended before `now`.
@@ -215,29 +155,14 @@ pub trait AlertLedger: Send + Sync {
         token: &str,
     ) -> impl Future<Output = Result<(), LedgerError>> + Send;
 
-    /// Every entry under `scope` whose item starts with `prefix`.
+    /// Every entry of `query`.
     fn entries(
         &self,
-        scope: &str,
-        prefix: &str,
+        query: &LedgerQuery,
     ) -> impl Future<Output = Result<Vec<LedgerEntry>, LedgerError>> + Send;
 
     /// Closes an entry: it stays (a duplicate event will not alert again) but is no longer open.
     fn close(&self, key: &LedgerKey) -> impl Future<Output = Result<(), LedgerError>> + Send;
-}
-
-/// What the auditor last saw of one connection or host.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusRecord {
-    /// The connection or host ARN, as listed.
-    pub arn: String,
-    /// `connection` or `host`.
-    pub kind: String,
-    pub status: String,
-    /// When the resource was first seen in `status`.
-    pub since: SystemTime,
-    /// When an alert or reminder about `status` was last published.
-    pub last_alerted_at: Option<SystemTime>,
 }
 
 /// The auditor's memory between runs, kept in the ledger table.

@@ -3,7 +3,7 @@
 //! through the admin API) and moto for SNS, SQS and DynamoDB.
 //!
 //! Time is moved, not slept: for the reminder the test rewrites the `last_alerted_at` of the
-//! status records in moto's table (partition `audit#status`, epoch seconds) 25 hours back,
+//! status records in moto's table (partition `STATUS_SCOPE`, epoch seconds) 25 hours back,
 //! exactly what a day of real time would have left there.
 
 use std::path::PathBuf;
@@ -15,6 +15,7 @@ use e2e::{
     AlertSink, Emulator, LambdaWatch, Moto, ReceivedAlert, Relay, log_dir, sdk_config,
     workspace_root,
 };
+use gitsync::ledger::STATUS_SCOPE;
 use serde_json::{Value, json};
 
 const FUNCTION: &str = "connection-auditor";
@@ -152,7 +153,7 @@ impl World {
             .query()
             .table_name(&self.sink.table)
             .key_condition_expression("pk = :scope")
-            .expression_attribute_values(":scope", AttributeValue::S("audit#status".into()))
+            .expression_attribute_values(":scope", AttributeValue::S(STATUS_SCOPE.into()))
             .send()
             .await
             .expect("query the status records");

@@ -3,11 +3,9 @@
 
 use std::time::SystemTime;
 
-use gitsync::domain::alert::{
-    Alert, AlertKind, Section, Severity, contexts_section, stack_console_link,
-};
-use gitsync::domain::sync::{CFN_STACK_SYNC, DEPLOYABLE_STACK_STATUSES, SyncBlocker};
-use gitsync::domain::text::time_and_age;
+use gitsync::domain::alert::{Alert, AlertKind, Section, Severity};
+use gitsync::domain::blocker_alert::BlockedStack;
+use gitsync::domain::sync::{DEPLOYABLE_STACK_STATUSES, SyncBlocker};
 use gitsync::ports::ApiError;
 
 use crate::engine::Hold;
@@ -24,11 +22,13 @@ pub struct StackContext<'a> {
     pub now: SystemTime,
 }
 
-fn resolve_by_hand(region: &str, stack: &str, blocker_id: &str) -> String {
-    format!(
-        "aws codestar-connections update-sync-blocker --region {region} --id {blocker_id} \
-         --sync-type {CFN_STACK_SYNC} --resource-name {stack} --resolved-reason \"Fixed: <what you fixed>\""
-    )
+impl StackContext<'_> {
+    fn place(&self) -> BlockedStack<'_> {
+        BlockedStack {
+            stack: self.stack,
+            region: self.region,
+        }
+    }
 }
 
 fn title(mode: Mode, text: String) -> String {
@@ -46,21 +46,17 @@ fn blocker_alert(
     blocker: &SyncBlocker,
     rule: &str,
 ) -> Alert {
-    let mut alert = Alert::new(
-        AlertKind::Resolution,
-        severity,
-        title(context.mode, title_text),
-    )
-    .fact("Stack", context.stack)
-    .fact("Blocker ID", &blocker.id)
-    .fact("Reason", &blocker.created_reason)
-    .fact("Created", time_and_age(blocker.created_at, context.now))
-    .fact("Rule", rule)
-    .fact("Mode", context.mode.as_str());
-    alert.stack = Some(context.stack.to_owned());
-    alert.sections.extend(contexts_section(&blocker.contexts));
-    alert.links = vec![stack_console_link(context.region, context.stack)];
-    alert
+    context
+        .place()
+        .blocker_alert(
+            AlertKind::Resolution,
+            severity,
+            title(context.mode, title_text),
+            blocker,
+            context.now,
+        )
+        .fact("Rule", rule)
+        .fact("Mode", context.mode.as_str())
 }
 
 /// Resolved (enforce) or would be resolved (dry-run).
@@ -142,7 +138,7 @@ pub fn held_back_alert(
              --query 'Stacks[0].StackStatus'",
             context.region
         ),
-        resolve_by_hand(context.region, stack, &blocker.id),
+        context.place().resolve_command(&blocker.id),
     ];
     alert
 }
@@ -176,7 +172,7 @@ pub fn failure_alert(
             .into(),
         "If it persists, resolve the blocker by hand with the command below.".into(),
     ];
-    alert.commands = vec![resolve_by_hand(context.region, stack, &blocker.id)];
+    alert.commands = vec![context.place().resolve_command(&blocker.id)];
     alert
 }
 

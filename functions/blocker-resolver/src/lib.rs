@@ -25,15 +25,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
-use gitsync::adapters::{
-    DynamoLedger, SdkGitSync, SdkStackStatus, SnsNotifier, StartError, Wiring,
-};
+use gitsync::adapters::{AwsOutbox, SdkGitSync, SdkStackStatus, StartError, Wiring};
 use gitsync::config::{ConfigError, Env};
-use gitsync::dedupe::DedupePolicy;
-use gitsync::domain::alert::AlertFormat;
 use gitsync::domain::event::{EventError, Incoming};
 use gitsync::domain::sync::SyncStatus;
-use gitsync::ports::{AlertLedger, Clock, GitSyncApi, Notifier, StackStatusLookup, SystemClock};
+use gitsync::outbox::Outbox;
+use gitsync::ports::{AlertLedger, Clock, GitSyncApi, Notifier, StackStatusLookup};
 use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
@@ -202,27 +199,23 @@ impl Default for ResolvePolicy {
     }
 }
 
-pub struct Resolver<G, S, N, L, C> {
+pub struct Resolver<G, S, O> {
     pub api: G,
     pub stacks: S,
-    pub notifier: N,
-    pub ledger: L,
-    pub clock: C,
+    pub outbox: O,
     pub config: ResolverConfig,
-    pub format: AlertFormat,
     pub region: String,
-    pub dedupe: DedupePolicy,
     pub resolve: ResolvePolicy,
 }
 
-pub type AwsResolver = Resolver<SdkGitSync, SdkStackStatus, SnsNotifier, DynamoLedger, SystemClock>;
+pub type AwsResolver = Resolver<SdkGitSync, SdkStackStatus, AwsOutbox>;
 
 /// Builds the resolver from the environment: once per cold start. The rules are checked
 /// first, so that a bad rule fails before any client is built.
 pub async fn from_env() -> Result<AwsResolver, StartupError> {
     let env = Env::process();
     let config = ResolverConfig::from_env(&env)?;
-    let wiring = Wiring::from_env(&env).await?;
+    let wiring = Wiring::from_env(&env, FUNCTION_NAME).await?;
     if config.rules.rules().is_empty() {
         warn!("RESOLVER_RULES lists no rule: blocker-resolver resolves nothing");
     }
@@ -235,18 +228,14 @@ pub async fn from_env() -> Result<AwsResolver, StartupError> {
     Ok(Resolver {
         api: wiring.git_sync,
         stacks: wiring.stacks,
-        notifier: wiring.notifier,
-        ledger: wiring.ledger,
-        clock: SystemClock,
+        outbox: wiring.outbox,
         config,
-        format: wiring.config.alert_format,
         region: wiring.region,
-        dedupe: DedupePolicy::default(),
         resolve: ResolvePolicy::default(),
     })
 }
 
-impl<G, S, N, L, C> Resolver<G, S, N, L, C>
+impl<G, S, N, L, C> Resolver<G, S, Outbox<N, L, C>>
 where
     G: GitSyncApi,
     S: StackStatusLookup,
@@ -356,7 +345,7 @@ where
         );
         if outcome.published > 0 || !failures.is_empty() {
             let alert = alerts::sweep_summary_alert(&outcome, &listed, &failures);
-            if let Err(err) = self.notifier.publish(&self.render(&alert)).await {
+            if let Err(err) = self.outbox.publish(&alert).await {
                 error!(error = %err, "sweep summary not published");
                 failures.push(format!("the sweep summary was not published: {err}"));
             }

@@ -1,7 +1,8 @@
 //! What an invocation reports: a verdict per blocker, counts, failures.
 
-use gitsync::dedupe::DedupeError;
-use gitsync::ports::{ApiError, LedgerError, NotifyError};
+use gitsync::ledger::LedgerError;
+use gitsync::outbox::DedupeError;
+use gitsync::ports::{ApiError, NotifyError};
 use serde::Serialize;
 use thiserror::Error;
 use tracing::info;

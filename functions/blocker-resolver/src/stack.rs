@@ -1,20 +1,17 @@
 //! One stack's evaluation: one GetSyncBlockerSummary, then a decision for every ACTIVE
 //! blocker; the ledger and DescribeStacks are asked only when a matching rule needs them.
-//!
-//! Ledger layout: scope `resolver#STACK`, items `MODE#WHAT#BLOCKER_ID` where WHAT is
-//! `resolution` (claimed before UpdateSyncBlocker, confirmed once the message is out),
-//! `held#GUARD` or `failed`. Dry-run and enforce keep separate items, so that switching to
-//! enforce resolves what dry-run only reported.
+//! A resolution is claimed in the ledger before UpdateSyncBlocker and confirmed once its
+//! message is out (the outbox's claim, act, publish protocol).
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use gitsync::dedupe::{DedupeError, Delivery, publish_once};
-use gitsync::domain::alert::{Alert, RenderedAlert, render};
+use gitsync::domain::alert::Alert;
 use gitsync::domain::sync::SyncBlocker;
+use gitsync::ledger::{EntryState, LedgerEntry, LedgerError, LedgerKey, LedgerQuery, ResolverItem};
+use gitsync::outbox::{Claimed, Delivery, Outbox, Ticket};
 use gitsync::ports::{
-    AlertLedger, ApiError, ApiErrorKind, Claim, Clock, EntryState, GitSyncApi, LedgerEntry,
-    LedgerError, LedgerKey, Notifier, StackStatusLookup,
+    AlertLedger, ApiError, ApiErrorKind, Clock, GitSyncApi, Notifier, StackStatusLookup,
 };
 use tracing::{error, info, warn};
 
@@ -22,21 +19,11 @@ use crate::alerts::{self, StackContext};
 use crate::engine::{self, Hold, ResolutionHistory, Screening};
 use crate::outcome::{StackFailure, StackReport, Verdict};
 use crate::rules::{Resolution, Rule, RuleSet};
-use crate::{FUNCTION_NAME, Mode, Resolver};
+use crate::{Mode, Resolver};
 
 /// How long after a resolution a retry still publishes its lost message: longer than
 /// Lambda's asynchronous retries (6 hours at most), far shorter than the ledger's memory.
 const LATE_REPORT_WINDOW: Duration = Duration::from_secs(24 * 3600);
-/// The ledger items of enforce-mode resolutions: what the loop guard counts.
-const ENFORCED_RESOLUTION_PREFIX: &str = "enforce#resolution#";
-
-fn scope(stack: &str) -> String {
-    format!("resolver#{stack}")
-}
-
-fn item(mode: Mode, what: &str, blocker_id: &str) -> String {
-    format!("{mode}#{what}#{blocker_id}")
-}
 
 /// The blocker a message is about, and the decision it records.
 struct About<'a> {
@@ -49,16 +36,15 @@ struct About<'a> {
 /// What one stack's evaluation knows so far: looked up once, used by every candidate.
 struct StackRun<'a> {
     context: StackContext<'a>,
-    scope: String,
     /// This stack's ledger items and their states.
-    ledger: HashMap<String, EntryState>,
+    ledger: HashMap<LedgerKey, EntryState>,
     history: ResolutionHistory,
     /// DescribeStacks' answer, once asked.
     stack_status: Option<Result<Option<String>, ApiError>>,
     report: StackReport,
 }
 
-impl<G, S, N, L, C> Resolver<G, S, N, L, C>
+impl<G, S, N, L, C> Resolver<G, S, Outbox<N, L, C>>
 where
     G: GitSyncApi,
     S: StackStatusLookup,
@@ -87,7 +73,7 @@ where
                 return report;
             }
         };
-        let now = self.clock.now();
+        let now = self.outbox.now();
         let mut candidates: Vec<(&SyncBlocker, &Rule, &Resolution)> = Vec::new();
         for blocker in blockers.iter().filter(|blocker| blocker.is_active()) {
             report.active_blockers += 1;
@@ -128,8 +114,7 @@ where
             return report;
         }
 
-        let scope = scope(stack);
-        let entries = match self.ledger_entries(&scope, mode).await {
+        let entries = match self.ledger_entries(stack, mode).await {
             Ok(entries) => entries,
             Err(error) => {
                 error!(stack, %error, "cannot read the ledger: no blocker of this stack is touched");
@@ -144,8 +129,9 @@ where
             }
         };
         let mut history = ResolutionHistory::from_blockers(rules, &blockers);
+        let enforced = LedgerQuery::enforced_resolutions(stack);
         for entry in &entries {
-            if let Some(blocker_id) = entry.item.strip_prefix(ENFORCED_RESOLUTION_PREFIX) {
+            if let Some(blocker_id) = enforced.blocker_id(entry) {
                 history.record(blocker_id, Some(entry.claimed_at));
             }
         }
@@ -156,10 +142,9 @@ where
                 mode,
                 now,
             },
-            scope,
             ledger: entries
                 .into_iter()
-                .map(|entry| (entry.item, entry.state))
+                .map(|entry| (entry.key, entry.state))
                 .collect(),
             history,
             stack_status: None,
@@ -181,21 +166,21 @@ where
     /// query per non-empty prefix.
     async fn ledger_entries(
         &self,
-        scope: &str,
+        stack: &str,
         mode: Mode,
     ) -> Result<Vec<LedgerEntry>, LedgerError> {
-        let own = format!("{mode}#");
-        let mut prefixes = vec![own.as_str()];
+        let mut queries = vec![LedgerQuery::resolver_items(stack, mode.as_str())];
         if mode == Mode::DryRun {
-            prefixes.push(ENFORCED_RESOLUTION_PREFIX);
+            queries.push(LedgerQuery::enforced_resolutions(stack));
         }
         let mut entries = Vec::new();
-        for prefix in prefixes {
-            entries.extend(self.ledger.entries(scope, prefix).await?);
+        for query in &queries {
+            entries.extend(self.outbox.ledger.entries(query).await?);
         }
         Ok(entries)
     }
 
+    /// One candidate: already handled, held back by a guard, or resolved (reported).
     /// One candidate: already handled, held back by a guard, or resolved (reported).
     async fn act(
         &self,
@@ -205,43 +190,23 @@ where
         resolution: &Resolution,
     ) {
         let mode = run.context.mode;
-        let resolution_item = item(mode, "resolution", &blocker.id);
-        if mode == Mode::Enforce
-            && run
-                .ledger
-                .get(&resolution_item)
-                .is_some_and(|state| *state != EntryState::Pending)
-        {
-            run.report.decide(
-                mode,
-                &blocker.id,
-                Some(&rule.name),
-                Verdict::AlreadyHandled,
-                None,
-            );
+        let key = run.key(ResolverItem::Resolution, &blocker.id);
+        if mode == Mode::Enforce && run.handled(&key) {
+            run.decide(blocker, &rule.name, Verdict::AlreadyHandled, None);
             return;
         }
         if resolution.stack_status_in.is_some() {
-            let status = match &run.stack_status {
-                Some(status) => status.clone(),
-                None => {
-                    let status = self.stacks.stack_status(run.context.stack).await;
-                    run.stack_status = Some(status.clone());
-                    status
-                }
-            };
-            let status = match status {
+            let status = match self.stack_status(run).await {
                 Ok(status) => status,
                 Err(error) => {
                     error!(stack = run.context.stack, %error, "cannot check the stack's status: not resolving");
-                    run.report.decide(
-                        mode,
-                        &blocker.id,
-                        Some(&rule.name),
+                    run.decide(
+                        blocker,
+                        &rule.name,
                         Verdict::Failed,
                         Some(error.to_string()),
                     );
-                    run.report.failures.push(StackFailure::Api {
+                    run.fail(StackFailure::Api {
                         stack: run.context.stack.to_owned(),
                         error,
                     });
@@ -262,7 +227,6 @@ where
                 run.history.record(&blocker.id, Some(run.context.now));
                 let alert =
                     alerts::resolution_alert(&run.context, blocker, &rule.name, &resolved_reason);
-                let key = LedgerKey::new(&run.scope, resolution_item);
                 let about = About {
                     blocker,
                     rule: &rule.name,
@@ -272,11 +236,20 @@ where
                 self.publish_about(run, &key, &alert, about).await;
             }
             Mode::Enforce => {
-                let key = LedgerKey::new(&run.scope, resolution_item);
                 self.resolve(run, blocker, &rule.name, &key, &resolved_reason)
                     .await;
             }
         }
+    }
+
+    /// DescribeStacks' answer for this stack, asked once per evaluation.
+    async fn stack_status(&self, run: &mut StackRun<'_>) -> Result<Option<String>, ApiError> {
+        if let Some(status) = &run.stack_status {
+            return status.clone();
+        }
+        let status = self.stacks.stack_status(run.context.stack).await;
+        run.stack_status = Some(status.clone());
+        status
     }
 
     /// Claims the resolution, calls UpdateSyncBlocker, publishes, confirms. The claim is
@@ -289,84 +262,90 @@ where
         key: &LedgerKey,
         resolved_reason: &str,
     ) {
-        let stack = run.context.stack;
-        let mode = run.context.mode;
-        let now = self.clock.now();
-        let Some(token) = self.claim(run, blocker, rule, key).await else {
+        let now = self.outbox.now();
+        let Some(ticket) = self.claim(run, blocker, rule, key).await else {
             return;
         };
         let (result, attempts) = self
-            .update_blocker(stack, &blocker.id, resolved_reason)
+            .update_blocker(run.context.stack, &blocker.id, resolved_reason)
             .await;
         match result {
             Ok(()) => {
                 run.history.record(&blocker.id, Some(now));
-                run.report.decide(
-                    mode,
-                    &blocker.id,
-                    Some(rule),
+                run.decide(
+                    blocker,
+                    rule,
                     Verdict::Resolved,
                     Some(resolved_reason.to_owned()),
                 );
                 let alert = alerts::resolution_alert(&run.context, blocker, rule, resolved_reason);
-                match self.notifier.publish(&self.render(&alert)).await {
-                    Ok(()) => {
-                        if let Err(error) = self.ledger.confirm(key, &token).await {
-                            // Resolved and published: a retry finds the blocker RESOLVED
-                            // and, once the lease ends, the message already claimed.
-                            warn!(%key, %error, "resolution published but not confirmed in the ledger");
-                        }
-                        run.report.published += 1;
-                    }
-                    Err(error) => {
-                        self.release(key, &token).await;
-                        error!(stack, blocker_id = %blocker.id, %error, "resolved, but the message was not published");
-                        run.report.failures.push(StackFailure::Report {
-                            stack: stack.to_owned(),
-                            blocker_id: blocker.id.clone(),
-                            error,
-                        });
-                    }
-                }
+                self.report(run, blocker, ticket, &alert).await;
             }
             Err(error) if error.kind == ApiErrorKind::BlockerGone => {
                 // Someone resolved it first. If that was us (an attempt that timed out after
                 // all), the late-report path publishes its message on the next run.
-                self.release(key, &token).await;
-                run.report.decide(
-                    mode,
-                    &blocker.id,
-                    Some(rule),
-                    Verdict::Gone,
-                    Some(error.to_string()),
-                );
+                self.outbox.release(ticket).await;
+                run.decide(blocker, rule, Verdict::Gone, Some(error.to_string()));
             }
             Err(error) => {
-                self.release(key, &token).await;
-                error!(stack, blocker_id = %blocker.id, %error, attempts, "UpdateSyncBlocker failed");
-                let alert = alerts::failure_alert(&run.context, blocker, rule, &error, attempts);
-                let failed_key = LedgerKey::new(&run.scope, item(mode, "failed", &blocker.id));
-                match self.publish(&failed_key, &alert).await {
-                    Ok(Delivery::Published) => run.report.published += 1,
-                    Ok(Delivery::AlreadySent) => {}
-                    Err(error) => run.report.failures.push(StackFailure::Publish {
-                        stack: stack.to_owned(),
-                        error,
-                    }),
-                }
-                run.report.decide(
-                    mode,
-                    &blocker.id,
-                    Some(rule),
-                    Verdict::Failed,
-                    Some(error.to_string()),
-                );
-                run.report.failures.push(StackFailure::Resolve {
-                    stack: stack.to_owned(),
+                self.outbox.release(ticket).await;
+                self.resolve_failed(run, blocker, rule, error, attempts)
+                    .await;
+            }
+        }
+    }
+
+    /// UpdateSyncBlocker failed: reported once per blocker, and the invocation fails.
+    async fn resolve_failed(
+        &self,
+        run: &mut StackRun<'_>,
+        blocker: &SyncBlocker,
+        rule: &str,
+        error: ApiError,
+        attempts: u32,
+    ) {
+        let stack = run.context.stack;
+        error!(stack, blocker_id = %blocker.id, %error, attempts, "UpdateSyncBlocker failed");
+        let alert = alerts::failure_alert(&run.context, blocker, rule, &error, attempts);
+        let failed_key = run.key(ResolverItem::Failed, &blocker.id);
+        match self.outbox.publish_once(&failed_key, &alert).await {
+            Ok(Delivery::Published) => run.report.published += 1,
+            Ok(Delivery::AlreadySent) => {}
+            Err(error) => run.fail(StackFailure::Publish {
+                stack: stack.to_owned(),
+                error,
+            }),
+        }
+        run.decide(blocker, rule, Verdict::Failed, Some(error.to_string()));
+        run.fail(StackFailure::Resolve {
+            stack: stack.to_owned(),
+            blocker_id: blocker.id.clone(),
+            error,
+            attempts,
+        });
+    }
+
+    /// Publishes the message of a claimed resolution; a failure leaves it for a retry.
+    async fn report(
+        &self,
+        run: &mut StackRun<'_>,
+        blocker: &SyncBlocker,
+        ticket: Ticket,
+        alert: &Alert,
+    ) -> bool {
+        match self.outbox.publish_claimed(ticket, alert).await {
+            Ok(()) => {
+                run.report.published += 1;
+                true
+            }
+            Err(error) => {
+                error!(stack = run.context.stack, blocker_id = %blocker.id, %error, "resolved, but the message was not published");
+                run.fail(StackFailure::Report {
+                    stack: run.context.stack.to_owned(),
                     blocker_id: blocker.id.clone(),
                     error,
-                    attempts,
                 });
+                false
             }
         }
     }
@@ -400,12 +379,6 @@ where
         }
     }
 
-    async fn release(&self, key: &LedgerKey, token: &str) {
-        if let Err(error) = self.ledger.release(key, token).await {
-            warn!(%key, %error, "could not release the claim; it frees itself when its lease ends");
-        }
-    }
-
     /// A guard held a matching blocker back: reported once per blocker and guard.
     async fn hold(&self, run: &mut StackRun<'_>, blocker: &SyncBlocker, rule: &Rule, hold: &Hold) {
         warn!(
@@ -416,14 +389,8 @@ where
             why = %hold,
             "matching blocker held back"
         );
-        let key = LedgerKey::new(
-            &run.scope,
-            item(
-                run.context.mode,
-                &format!("held#{}", hold.guard_name()),
-                &blocker.id,
-            ),
-        );
+        let guard = hold.guard_name();
+        let key = run.key(ResolverItem::Held { guard }, &blocker.id);
         let alert = alerts::held_back_alert(&run.context, blocker, &rule.name, hold);
         let about = About {
             blocker,
@@ -437,42 +404,22 @@ where
     /// A resolution whose message an earlier invocation could not publish: claimed like a
     /// resolution, so that it is never published twice nor waited for.
     async fn report_late(&self, run: &mut StackRun<'_>, blocker: &SyncBlocker, rule: &Rule) {
-        let resolution_item = item(run.context.mode, "resolution", &blocker.id);
-        if run
-            .ledger
-            .get(&resolution_item)
-            .is_some_and(|state| *state != EntryState::Pending)
-        {
+        let key = run.key(ResolverItem::Resolution, &blocker.id);
+        if run.handled(&key) {
             return;
         }
-        let key = LedgerKey::new(&run.scope, resolution_item);
-        let Some(token) = self.claim(run, blocker, &rule.name, &key).await else {
+        let Some(ticket) = self.claim(run, blocker, &rule.name, &key).await else {
             return;
         };
         let reason = blocker.resolved_reason.as_deref().unwrap_or_default();
         let alert = alerts::resolution_alert(&run.context, blocker, &rule.name, reason);
-        match self.notifier.publish(&self.render(&alert)).await {
-            Ok(()) => {
-                if let Err(error) = self.ledger.confirm(&key, &token).await {
-                    warn!(%key, %error, "late message published but not confirmed in the ledger");
-                }
-                run.report.published += 1;
-                run.report.decide(
-                    run.context.mode,
-                    &blocker.id,
-                    Some(&rule.name),
-                    Verdict::ReportedLate,
-                    Some(reason.to_owned()),
-                );
-            }
-            Err(error) => {
-                self.release(&key, &token).await;
-                run.report.failures.push(StackFailure::Report {
-                    stack: run.context.stack.to_owned(),
-                    blocker_id: blocker.id.clone(),
-                    error,
-                });
-            }
+        if self.report(run, blocker, ticket, &alert).await {
+            run.decide(
+                blocker,
+                &rule.name,
+                Verdict::ReportedLate,
+                Some(reason.to_owned()),
+            );
         }
     }
 
@@ -483,39 +430,21 @@ where
         blocker: &SyncBlocker,
         rule: &str,
         key: &LedgerKey,
-    ) -> Option<String> {
-        let mode = run.context.mode;
-        let now = self.clock.now();
-        let claim = self
-            .ledger
-            .claim(
-                key,
-                now,
-                now + self.resolve.lease,
-                now + self.dedupe.retention,
-            )
-            .await;
-        let verdict = match claim {
-            Ok(Claim::Acquired { token }) => return Some(token),
-            Ok(Claim::Done) => Verdict::AlreadyHandled,
-            Ok(Claim::InFlight { .. }) => Verdict::InFlight,
+    ) -> Option<Ticket> {
+        let verdict = match self.outbox.claim(key, self.resolve.lease).await {
+            Ok(Claimed::Acquired(ticket)) => return Some(ticket),
+            Ok(Claimed::Done) => Verdict::AlreadyHandled,
+            Ok(Claimed::InFlight) => Verdict::InFlight,
             Err(error) => {
-                run.report.decide(
-                    mode,
-                    &blocker.id,
-                    Some(rule),
-                    Verdict::Failed,
-                    Some(error.to_string()),
-                );
-                run.report.failures.push(StackFailure::Ledger {
+                run.decide(blocker, rule, Verdict::Failed, Some(error.to_string()));
+                run.fail(StackFailure::Ledger {
                     stack: run.context.stack.to_owned(),
                     error,
                 });
                 return None;
             }
         };
-        run.report
-            .decide(mode, &blocker.id, Some(rule), verdict, None);
+        run.decide(blocker, rule, verdict, None);
         None
     }
 
@@ -527,61 +456,66 @@ where
         alert: &Alert,
         about: About<'_>,
     ) {
-        let mode = run.context.mode;
-        let blocker_id = &about.blocker.id;
-        let already_sent = run
-            .ledger
-            .get(&key.item)
-            .is_some_and(|state| *state != EntryState::Pending);
-        let delivery = if already_sent {
+        let delivery = if run.handled(key) {
             Ok(Delivery::AlreadySent)
         } else {
-            self.publish(key, alert).await
+            self.outbox.publish_once(key, alert).await
         };
         match delivery {
             Ok(delivery) => {
                 if delivery == Delivery::Published {
                     run.report.published += 1;
                 }
-                run.report.decide(
-                    mode,
-                    blocker_id,
-                    Some(about.rule),
-                    about.verdict,
-                    about.detail,
-                );
+                run.decide(about.blocker, about.rule, about.verdict, about.detail);
             }
             Err(error) => {
+                let blocker_id = &about.blocker.id;
                 error!(stack = run.context.stack, %blocker_id, %error, "message not published");
-                run.report.decide(
-                    mode,
-                    blocker_id,
-                    Some(about.rule),
+                run.decide(
+                    about.blocker,
+                    about.rule,
                     Verdict::Failed,
                     Some(error.to_string()),
                 );
-                run.report.failures.push(StackFailure::Publish {
+                run.fail(StackFailure::Publish {
                     stack: run.context.stack.to_owned(),
                     error,
                 });
             }
         }
     }
+}
 
-    async fn publish(&self, key: &LedgerKey, alert: &Alert) -> Result<Delivery, DedupeError> {
-        publish_once(
-            &self.ledger,
-            &self.notifier,
-            &self.clock,
-            &self.dedupe,
-            key,
-            &self.render(alert),
+impl StackRun<'_> {
+    fn key(&self, what: ResolverItem<'_>, blocker_id: &str) -> LedgerKey {
+        LedgerKey::resolver(
+            self.context.stack,
+            self.context.mode.as_str(),
+            what,
+            blocker_id,
         )
-        .await
     }
 
-    pub(crate) fn render(&self, alert: &Alert) -> RenderedAlert {
-        render(alert, self.format, FUNCTION_NAME)
+    /// Done by an earlier invocation (not merely claimed).
+    fn handled(&self, key: &LedgerKey) -> bool {
+        self.ledger
+            .get(key)
+            .is_some_and(|state| *state != EntryState::Pending)
+    }
+
+    fn decide(
+        &mut self,
+        blocker: &SyncBlocker,
+        rule: &str,
+        verdict: Verdict,
+        detail: Option<String>,
+    ) {
+        self.report
+            .decide(self.context.mode, &blocker.id, Some(rule), verdict, detail);
+    }
+
+    fn fail(&mut self, failure: StackFailure) {
+        self.report.failures.push(failure);
     }
 }
 

@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use gitsync::domain::connections::Connection;
+use gitsync::domain::connections::{Connection, ResourceKind};
 use gitsync::domain::sync::{RepositoryLink, SyncConfiguration};
 
-use crate::evaluate::{Observation, ResourceKind, resource_key};
+use crate::evaluate::{Observation, resource_key};
 
 /// The sync configurations listed this run, by repository link id. A link missing here
 /// could not be listed.

@@ -6,14 +6,14 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use gitsync::domain::alert::{Alert, AlertKind, Link, Section, Severity};
+use gitsync::domain::connections::ResourceKind;
 use gitsync::domain::text::time_and_age;
-use gitsync::ports::{ApiError, LedgerKey};
+use gitsync::ledger::LedgerKey;
+use gitsync::ports::ApiError;
 
 use crate::blast_radius::Impact;
-use crate::evaluate::{Change, MUTE_TAG, ResourceKind, Transition};
+use crate::evaluate::{Change, MUTE_TAG, Transition};
 
-/// The ledger partition of the digests (the status records live in `audit#status`).
-pub const DIGEST_SCOPE: &str = "audit#digest";
 /// Resources shown in full; the rest get one line each, so that a first run on a large
 /// broken account still fits one SNS message.
 pub const MAX_DETAILED_RESOURCES: usize = 50;
@@ -545,14 +545,7 @@ pub fn digest_key(changes: &[Change<'_>]) -> LedgerKey {
     let mut fingerprints: Vec<String> = changes.iter().map(Change::fingerprint).collect();
     fingerprints.sort_unstable();
     fingerprints.dedup();
-    LedgerKey::new(
-        DIGEST_SCOPE,
-        format!(
-            "digest#{}#{:032x}",
-            fingerprints.len(),
-            fnv1a_128(&fingerprints.join("\n"))
-        ),
-    )
+    LedgerKey::audit_digest(fingerprints.len(), fnv1a_128(&fingerprints.join("\n")))
 }
 
 #[cfg(test)]
@@ -561,7 +554,8 @@ mod tests {
     use gitsync::domain::alert::{AlertFormat, SNS_MAX_BYTES, render};
     use gitsync::domain::connections::{Connection, ConnectionStatus};
     use gitsync::domain::sync::{RepositoryLink, SyncConfiguration};
-    use gitsync::ports::{ApiErrorKind, StatusRecord};
+    use gitsync::ledger::StatusRecord;
+    use gitsync::ports::ApiErrorKind;
 
     use crate::blast_radius::LinkImpact;
 
@@ -576,7 +570,7 @@ mod tests {
     fn record(status: &str, alerted: bool) -> StatusRecord {
         StatusRecord {
             arn: ARN.into(),
-            kind: "connection".into(),
+            kind: ResourceKind::Connection,
             status: status.into(),
             since: at(Duration::ZERO),
             last_alerted_at: alerted.then(|| at(Duration::ZERO)),
@@ -941,8 +935,8 @@ mod tests {
         second.arn = "arn:aws:codeconnections:us-east-1:123456789012:connection/c-2";
         let key = digest_key(&[first.clone(), second.clone()]);
         assert_eq!(key, digest_key(&[second.clone(), first.clone()]));
-        assert_eq!(key.scope, DIGEST_SCOPE);
-        assert!(key.item.starts_with("digest#2#"), "{key}");
+        assert_eq!(key.scope(), "audit#digest");
+        assert!(key.item().starts_with("digest#2#"), "{key}");
         assert_ne!(key, digest_key(std::slice::from_ref(&first)));
         let reminded_later = StatusRecord {
             last_alerted_at: Some(at(24 * HOUR)),

@@ -9,38 +9,14 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime};
 
-use gitsync::domain::connections::{Connection, Host, arn_resource};
-use gitsync::ports::StatusRecord;
+use gitsync::domain::connections::{Connection, Host, ResourceKind, arn_resource};
+use gitsync::ledger::StatusRecord;
 
 pub const HEALTHY_STATUS: &str = "AVAILABLE";
 /// The tag that silences a connection or host; its value must be `true`.
 pub const MUTE_TAG: &str = "gitsync-guard:mute";
 /// Shown, and remembered, when the API gave no status at all.
 const MISSING_STATUS: &str = "UNKNOWN";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ResourceKind {
-    Connection,
-    Host,
-}
-
-impl ResourceKind {
-    /// The `kind` of a status record.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Connection => "connection",
-            Self::Host => "host",
-        }
-    }
-
-    fn of_record(record: &StatusRecord) -> Self {
-        if record.kind == Self::Host.as_str() {
-            Self::Host
-        } else {
-            Self::Connection
-        }
-    }
-}
 
 /// The identity of a connection or host under either ARN prefix: the same equivalence as
 /// `gitsync::domain::connections::same_resource`, usable as a map key.
@@ -200,7 +176,7 @@ impl Change<'_> {
         let record = |status: &str, since: SystemTime, last_alerted_at: Option<SystemTime>| {
             RecordUpdate::Save(StatusRecord {
                 arn: self.arn.to_owned(),
-                kind: self.kind.as_str().to_owned(),
+                kind: self.kind,
                 status: status.to_owned(),
                 since,
                 last_alerted_at,
@@ -280,7 +256,7 @@ pub fn assess<'a>(
             }
             if record.status != HEALTHY_STATUS && record.last_alerted_at.is_some() {
                 assessment.changes.push(Change {
-                    kind: ResourceKind::of_record(record),
+                    kind: record.kind,
                     arn: &record.arn,
                     name: arn_resource(&record.arn).map_or(record.arn.as_str(), |(_, id)| id),
                     status: &record.status,
@@ -401,11 +377,10 @@ mod tests {
         StatusRecord {
             arn: arn.into(),
             kind: if arn.contains(":host/") {
-                "host"
+                ResourceKind::Host
             } else {
-                "connection"
-            }
-            .into(),
+                ResourceKind::Connection
+            },
             status: status.into(),
             since,
             last_alerted_at: alerted,

@@ -16,16 +16,16 @@ pub mod settings;
 use std::collections::HashSet;
 
 use futures::{StreamExt, stream};
-use gitsync::adapters::{DynamoLedger, SdkGitSync, SnsNotifier, StartError, Wiring};
+use gitsync::adapters::{AwsOutbox, SdkGitSync, StartError, Wiring};
 use gitsync::config::Env;
-use gitsync::dedupe::{DedupeError, DedupePolicy, Delivery, publish_once};
-use gitsync::domain::alert::{Alert, AlertFormat, render};
+use gitsync::domain::alert::Alert;
 use gitsync::domain::connections::{Connection, Host};
 use gitsync::domain::event::{EventError, Incoming};
 use gitsync::domain::sync::{RepositoryLink, SyncConfiguration};
+use gitsync::ledger::{LedgerError, StatusRecord};
+use gitsync::outbox::{DedupeError, Delivery, Outbox};
 use gitsync::ports::{
-    AlertLedger, ApiError, Clock, ConnectionsApi, GitSyncApi, LedgerError, Notifier, StatusRecord,
-    StatusStore, SystemClock,
+    AlertLedger, ApiError, Clock, ConnectionsApi, GitSyncApi, Notifier, StatusStore,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -118,36 +118,28 @@ impl Outcome {
     }
 }
 
-pub struct Auditor<C, G, N, L, K> {
+pub struct Auditor<C, G, O> {
     pub connections: C,
     pub git_sync: G,
-    pub notifier: N,
-    /// The alert ledger, which also keeps the status records.
-    pub ledger: L,
-    pub clock: K,
+    /// Its ledger also keeps the status records.
+    pub outbox: O,
     pub settings: AuditSettings,
-    pub format: AlertFormat,
     pub region: String,
-    pub policy: DedupePolicy,
 }
 
-pub type AwsAuditor = Auditor<SdkGitSync, SdkGitSync, SnsNotifier, DynamoLedger, SystemClock>;
+pub type AwsAuditor = Auditor<SdkGitSync, SdkGitSync, AwsOutbox>;
 
 /// Builds the auditor from the environment: once per cold start.
 pub async fn from_env() -> Result<AwsAuditor, StartError> {
     let env = Env::process();
     let settings = AuditSettings::from_env(&env)?;
-    let wiring = Wiring::from_env(&env).await?;
+    let wiring = Wiring::from_env(&env, FUNCTION_NAME).await?;
     Ok(Auditor {
         connections: wiring.git_sync.clone(),
         git_sync: wiring.git_sync,
-        notifier: wiring.notifier,
-        ledger: wiring.ledger,
-        clock: SystemClock,
+        outbox: wiring.outbox,
         settings,
-        format: wiring.config.alert_format,
         region: wiring.region,
-        policy: DedupePolicy::default(),
     })
 }
 
@@ -169,7 +161,7 @@ struct MuteTags<'a> {
     unread: HashSet<&'a str>,
 }
 
-impl<C, G, N, L, K> Auditor<C, G, N, L, K>
+impl<C, G, N, L, K> Auditor<C, G, Outbox<N, L, K>>
 where
     C: ConnectionsApi,
     G: GitSyncApi,
@@ -201,7 +193,7 @@ where
         let result = self.audit(&mut metrics).await;
         // Straight to stdout, not through tracing: CloudWatch extracts EMF only from a log
         // line that is the JSON document itself.
-        println!("{}", emf_line(&metrics, FUNCTION_NAME, self.clock.now()));
+        println!("{}", emf_line(&metrics, FUNCTION_NAME, self.outbox.now()));
         if let Err(err) = &result {
             error!(error = %err, audit_errors = metrics.audit_errors, "audit failed");
         }
@@ -229,7 +221,7 @@ where
             }
         };
 
-        let now = self.clock.now();
+        let now = self.outbox.now();
         let observed: Vec<Observation<'_>> = connections
             .iter()
             .map(Observation::connection)
@@ -375,7 +367,7 @@ where
             self.connections.connections(provider),
             self.connections.hosts(),
             self.git_sync.repository_links(),
-            self.ledger.statuses(),
+            self.outbox.ledger.statuses(),
         );
         let connections = connections.map_err(|source| AuditorError::Listing {
             what: "connections (ListConnections)",
@@ -475,20 +467,14 @@ where
         alert: &Alert,
     ) -> Result<&'static str, AuditorError> {
         let key = digest_key(changes);
-        let rendered = render(alert, self.format, FUNCTION_NAME);
-        let delivery = publish_once(
-            &self.ledger,
-            &self.notifier,
-            &self.clock,
-            &self.policy,
-            &key,
-            &rendered,
-        )
-        .await
-        .map_err(|source| AuditorError::Publish {
-            changes: changes.len(),
-            source,
-        })?;
+        let delivery = self
+            .outbox
+            .publish_once(&key, alert)
+            .await
+            .map_err(|source| AuditorError::Publish {
+                changes: changes.len(),
+                source,
+            })?;
         let delivery = match delivery {
             Delivery::Published => "published",
             Delivery::AlreadySent => "already-sent",
@@ -502,8 +488,8 @@ where
         stream::iter(updates)
             .map(|update| async move {
                 match &update {
-                    RecordUpdate::Save(record) => self.ledger.save_status(record).await,
-                    RecordUpdate::Forget(arn) => self.ledger.forget_status(arn).await,
+                    RecordUpdate::Save(record) => self.outbox.ledger.save_status(record).await,
+                    RecordUpdate::Forget(arn) => self.outbox.ledger.forget_status(arn).await,
                 }
             })
             .buffer_unordered(self.settings.api_concurrency)

@@ -1,6 +1,10 @@
 //! connection-auditor's Lambda entry point: configuration and clients once per cold start,
 //! then every scheduled event to the auditor.
 
+// The audit's future nests deeply (listing, blast radius, outbox, ledger) and rustc's default
+// limit of 128 is too low to compute its layout.
+#![recursion_limit = "256"]
+
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 

@@ -2,25 +2,16 @@
 
 use std::time::SystemTime;
 
-use gitsync::domain::alert::{
-    Alert, AlertKind, Section, Severity, contexts_section, stack_console_link,
-};
+use gitsync::domain::alert::{Alert, AlertKind, Section, Severity, stack_console_link};
+use gitsync::domain::blocker_alert::BlockedStack;
 use gitsync::domain::event::Revision;
 use gitsync::domain::sync::{
     CFN_STACK_SYNC, DEPLOYABLE_STACK_STATUSES, SyncAttempt, SyncBlocker, SyncStatus,
 };
-use gitsync::domain::text::{rfc3339, time_and_age};
+use gitsync::domain::text::rfc3339;
 
 /// Most events of a sync attempt shown in an alert; the rest are counted.
 pub const MAX_ATTEMPT_EVENTS: usize = 25;
-
-/// The exact command that resolves the blocker once its cause is fixed.
-pub fn resolve_command(region: &str, stack: &str, blocker_id: &str) -> String {
-    format!(
-        "aws codestar-connections update-sync-blocker --region {region} --id {blocker_id} \
-         --sync-type {CFN_STACK_SYNC} --resource-name {stack} --resolved-reason \"Fixed: <what you fixed>\""
-    )
-}
 
 fn with_revision(alert: Alert, revision: &Revision) -> Alert {
     alert
@@ -74,23 +65,23 @@ pub struct BlockerContext<'a> {
 
 pub fn blocker_alert(blocker: &SyncBlocker, context: &BlockerContext<'_>) -> Alert {
     let stack = context.stack;
-    let mut alert = Alert::new(
+    let place = BlockedStack {
+        stack,
+        region: context.region,
+    };
+    let alert = place.blocker_alert(
         AlertKind::Blocker,
         Severity::Critical,
         format!("Git sync blocked: stack {stack}"),
-    )
-    .fact("Stack", stack)
-    .fact("Blocker ID", &blocker.id)
-    .fact("Reason", &blocker.created_reason)
-    .fact("Created", time_and_age(blocker.created_at, context.now));
-    alert = with_revision(alert, context.revision)
+        blocker,
+        context.now,
+    );
+    let mut alert = with_revision(alert, context.revision)
         .fact_opt("Sync status", context.event_status.map(ToString::to_string));
     alert.summary = format!(
         "Git sync stopped deploying stack {stack} and will not deploy new commits until this \
          blocker is resolved."
     );
-    alert.stack = Some(stack.to_owned());
-    alert.sections.extend(contexts_section(&blocker.contexts));
     if let Some(attempt) = context.latest_attempt {
         alert
             .sections
@@ -108,8 +99,7 @@ pub fn blocker_alert(blocker: &SyncBlocker, context: &BlockerContext<'_>) -> Ale
         "Resolve the blocker with the command below; Git sync then retries the latest commit."
             .into(),
     ];
-    alert.commands = vec![resolve_command(context.region, stack, &blocker.id)];
-    alert.links = vec![stack_console_link(context.region, stack)];
+    alert.commands = vec![place.resolve_command(&blocker.id)];
     alert
 }
 

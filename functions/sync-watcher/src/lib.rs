@@ -5,16 +5,13 @@ pub mod alerts;
 
 use std::time::UNIX_EPOCH;
 
-use gitsync::adapters::{DynamoLedger, SdkGitSync, SnsNotifier, StartError, Wiring};
+use gitsync::adapters::{AwsOutbox, SdkGitSync, StartError, Wiring};
 use gitsync::config::Env;
-use gitsync::dedupe::{DedupeError, DedupePolicy, Delivery, publish_once};
-use gitsync::domain::alert::{Alert, AlertFormat, render};
 use gitsync::domain::event::{EventError, Incoming, RepositorySyncEvent, Revision};
 use gitsync::domain::sync::{SyncBlocker, SyncStatus};
-use gitsync::ports::{
-    AlertLedger, ApiError, ApiErrorKind, Clock, GitSyncApi, LedgerError, LedgerKey, Notifier,
-    SystemClock,
-};
+use gitsync::ledger::{LedgerError, LedgerKey, LedgerQuery, RepositoryFailure};
+use gitsync::outbox::{DedupeError, Delivery, Outbox};
+use gitsync::ports::{AlertLedger, ApiError, ApiErrorKind, Clock, GitSyncApi, Notifier};
 use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
@@ -23,7 +20,6 @@ use tracing::{debug, error, info, warn};
 use crate::alerts::{BlockerContext, RepositoryContext};
 
 pub const FUNCTION_NAME: &str = "sync-watcher";
-const BLOCKER_PREFIX: &str = "blocker#";
 
 #[derive(Debug, Error)]
 pub enum WatcherError {
@@ -87,33 +83,25 @@ impl Outcome {
     }
 }
 
-pub struct Watcher<G, N, L, C> {
+pub struct Watcher<G, O> {
     pub api: G,
-    pub notifier: N,
-    pub ledger: L,
-    pub clock: C,
-    pub format: AlertFormat,
+    pub outbox: O,
     pub region: String,
-    pub policy: DedupePolicy,
 }
 
-pub type AwsWatcher = Watcher<SdkGitSync, SnsNotifier, DynamoLedger, SystemClock>;
+pub type AwsWatcher = Watcher<SdkGitSync, AwsOutbox>;
 
 /// Builds the watcher from the environment: once per cold start.
 pub async fn from_env() -> Result<AwsWatcher, StartError> {
-    let wiring = Wiring::from_env(&Env::process()).await?;
+    let wiring = Wiring::from_env(&Env::process(), FUNCTION_NAME).await?;
     Ok(Watcher {
         api: wiring.git_sync,
-        notifier: wiring.notifier,
-        ledger: wiring.ledger,
-        clock: SystemClock,
-        format: wiring.config.alert_format,
+        outbox: wiring.outbox,
         region: wiring.region,
-        policy: DedupePolicy::default(),
     })
 }
 
-impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, N, L, C> {
+impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, Outbox<N, L, C>> {
     pub async fn handle(&self, payload: Value) -> Result<Outcome, WatcherError> {
         let outcome = match Incoming::parse(&payload)? {
             Incoming::ResourceSync(event) => {
@@ -175,7 +163,6 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, N, L, C> {
             }
             Err(err) => return Err(err.into()),
         };
-        let scope = format!("stack#{stack}");
         let active: Vec<&SyncBlocker> = blockers.iter().filter(|b| b.is_active()).collect();
         let mut outcome = Outcome {
             action: "checked-stack",
@@ -185,14 +172,14 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, N, L, C> {
         };
         if active.is_empty() {
             return self
-                .recover(stack, region, &scope, &blockers, status, outcome)
+                .recover(stack, region, &blockers, status, outcome)
                 .await;
         }
 
-        let alerted = self.open_blocker_items(&scope).await?;
+        let alerted = self.open_blocker_alerts(stack).await?;
         let new: Vec<&SyncBlocker> = active
             .into_iter()
-            .filter(|b| !alerted.contains(&format!("{BLOCKER_PREFIX}{}", b.id)))
+            .filter(|b| !alerted.contains(&b.id))
             .collect();
         outcome.already_sent = outcome.active_blockers - new.len();
         if new.is_empty() {
@@ -214,13 +201,13 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, N, L, C> {
             revision,
             event_status: status,
             latest_attempt: latest_attempt.as_ref(),
-            now: self.clock.now(),
+            now: self.outbox.now(),
         };
         let mut failures = Vec::new();
         for blocker in &new {
-            let key = LedgerKey::new(&scope, format!("{BLOCKER_PREFIX}{}", blocker.id));
+            let key = LedgerKey::blocker_alert(stack, &blocker.id);
             let alert = alerts::blocker_alert(blocker, &context);
-            match self.publish(&key, &alert).await {
+            match self.outbox.publish_once(&key, &alert).await {
                 Ok(Delivery::Published) => {
                     info!(stack, blocker = %blocker.id, reason = %blocker.created_reason, "blocker alerted");
                     outcome.published += 1;
@@ -242,28 +229,24 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, N, L, C> {
         &self,
         stack: &str,
         region: &str,
-        scope: &str,
         blockers: &[SyncBlocker],
         status: Option<&SyncStatus>,
         mut outcome: Outcome,
     ) -> Result<Outcome, WatcherError> {
-        let mut open = self.open_blocker_items(scope).await?;
-        if open.is_empty() {
+        let mut ids = self.open_blocker_alerts(stack).await?;
+        ids.sort();
+        // The first blocker of the incident names it: a later incident gets a new notice.
+        let Some(first) = ids.first() else {
             outcome.note = "no active blocker".into();
             return Ok(outcome);
-        }
-        open.sort();
-        let ids: Vec<String> = open
-            .iter()
-            .map(|item| item.trim_start_matches(BLOCKER_PREFIX).to_owned())
-            .collect();
-        // The first blocker of the incident names it: a later incident gets a new notice.
-        let key = LedgerKey::new(scope, format!("recovery#{}", ids[0]));
+        };
+        let key = LedgerKey::recovery(stack, first);
         let alert = alerts::recovery_alert(stack, region, &ids, blockers, status);
-        match self.publish(&key, &alert).await {
+        match self.outbox.publish_once(&key, &alert).await {
             Ok(delivery) => {
-                for item in &open {
-                    self.ledger.close(&LedgerKey::new(scope, item)).await?;
+                for id in &ids {
+                    let alerted = LedgerKey::blocker_alert(stack, id);
+                    self.outbox.ledger.close(&alerted).await?;
                 }
                 outcome.recovered = true;
                 if delivery == Delivery::Published {
@@ -299,7 +282,7 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, N, L, C> {
             .ok_or(WatcherError::MissingRepositoryField("branch"))?;
         let attempt = self.api.latest_repository_sync(link_id, branch).await?;
         // Key the alert by the failed attempt; without one, by the commit the event names.
-        let item = match &attempt {
+        let failure = match &attempt {
             Some(attempt) if attempt.status != SyncStatus::Failed => {
                 return Ok(Outcome {
                     action: "checked-repository",
@@ -309,17 +292,15 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, N, L, C> {
                     ))
                 });
             }
-            Some(attempt) => format!(
-                "attempt#{}",
-                attempt
+            Some(attempt) => RepositoryFailure::Attempt {
+                started: attempt
                     .started_at
                     .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_secs())
-            ),
-            None => format!(
-                "commit#{}",
-                event.revision.commit.as_deref().unwrap_or("unknown")
-            ),
+                    .map_or(0, |d| d.as_secs()),
+            },
+            None => {
+                RepositoryFailure::Commit(event.revision.commit.as_deref().unwrap_or("unknown"))
+            }
         };
         let region = event.region.as_deref().unwrap_or(&self.region);
         let alert = alerts::repository_failure_alert(&RepositoryContext {
@@ -330,12 +311,12 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, N, L, C> {
             region,
             attempt: attempt.as_ref(),
         });
-        let key = LedgerKey::new(format!("repository#{link_id}#{branch}"), item);
+        let key = LedgerKey::repository_failure(link_id, branch, failure);
         let mut outcome = Outcome {
             action: "checked-repository",
             ..Outcome::default()
         };
-        match self.publish(&key, &alert).await {
+        match self.outbox.publish_once(&key, &alert).await {
             Ok(Delivery::Published) => outcome.published = 1,
             Ok(Delivery::AlreadySent) => outcome.already_sent = 1,
             Err(err) => fail_if_any(format!("repository link {link_id}@{branch}"), 1, vec![err])?,
@@ -344,27 +325,15 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, N, L, C> {
         Ok(outcome)
     }
 
-    /// The blocker alerts of a stack not yet closed by a recovery.
-    async fn open_blocker_items(&self, scope: &str) -> Result<Vec<String>, LedgerError> {
-        let entries = self.ledger.entries(scope, BLOCKER_PREFIX).await?;
+    /// The blockers of a stack alerted and not yet closed by a recovery.
+    async fn open_blocker_alerts(&self, stack: &str) -> Result<Vec<String>, LedgerError> {
+        let query = LedgerQuery::blocker_alerts(stack);
+        let entries = self.outbox.ledger.entries(&query).await?;
         Ok(entries
-            .into_iter()
+            .iter()
             .filter(|entry| entry.is_open())
-            .map(|entry| entry.item)
+            .filter_map(|entry| query.blocker_id(entry).map(str::to_owned))
             .collect())
-    }
-
-    async fn publish(&self, key: &LedgerKey, alert: &Alert) -> Result<Delivery, DedupeError> {
-        let rendered = render(alert, self.format, FUNCTION_NAME);
-        publish_once(
-            &self.ledger,
-            &self.notifier,
-            &self.clock,
-            &self.policy,
-            key,
-            &rendered,
-        )
-        .await
     }
 }
 

@@ -2,17 +2,16 @@
 
 use std::time::{Duration, SystemTime};
 
-use gitsync::dedupe::DedupePolicy;
-use gitsync::domain::alert::AlertFormat;
 use gitsync::domain::sync::{
     BlockerStatus, SyncAttempt, SyncAttemptEvent, SyncBlocker, SyncStatus,
 };
-use gitsync::fakes::{FixedClock, InMemoryGitSync, InMemoryLedger, RecordingNotifier};
-use gitsync::ports::{ApiErrorKind, EntryState, LedgerKey};
+use gitsync::fakes::{FakeOutbox, InMemoryGitSync, fake_outbox};
+use gitsync::ledger::{EntryState, LedgerKey};
+use gitsync::ports::ApiErrorKind;
 use serde_json::{Value, json};
 use sync_watcher::{Watcher, WatcherError};
 
-type FakeWatcher = Watcher<InMemoryGitSync, RecordingNotifier, InMemoryLedger, FixedClock>;
+type FakeWatcher = Watcher<InMemoryGitSync, FakeOutbox>;
 
 const STACK: &str = "payments-api";
 const T0: u64 = 1_800_000_000;
@@ -20,16 +19,11 @@ const T0: u64 = 1_800_000_000;
 fn watcher() -> FakeWatcher {
     Watcher {
         api: InMemoryGitSync::default(),
-        notifier: RecordingNotifier::default(),
-        ledger: InMemoryLedger::default(),
-        clock: FixedClock::at(SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + 600)),
-        format: AlertFormat::Text,
+        outbox: fake_outbox(
+            sync_watcher::FUNCTION_NAME,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + 600),
+        ),
         region: "us-east-1".into(),
-        policy: DedupePolicy {
-            lease: Duration::from_millis(200),
-            poll: Duration::from_millis(5),
-            ..DedupePolicy::default()
-        },
     }
 }
 
@@ -85,7 +79,7 @@ async fn a_new_blocker_is_alerted_once_across_duplicate_events() {
         let again = w.handle(resource_event("FAILED")).await.expect("handles");
         assert_eq!((again.published, again.already_sent), (0, 1));
     }
-    let published = w.notifier.published();
+    let published = w.outbox.notifier.published();
     assert_eq!(published.len(), 1);
     let alert = &published[0];
     assert_eq!(
@@ -111,7 +105,7 @@ async fn concurrent_duplicates_alert_once() {
     let w = watcher();
     w.api
         .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
-    w.notifier.set_delay(Duration::from_millis(30));
+    w.outbox.notifier.set_delay(Duration::from_millis(30));
     let (a, b, c) = tokio::join!(
         w.handle(resource_event("FAILED")),
         w.handle(resource_event("FAILED")),
@@ -120,7 +114,7 @@ async fn concurrent_duplicates_alert_once() {
     for outcome in [a, b, c] {
         outcome.expect("no invocation fails");
     }
-    assert_eq!(w.notifier.published().len(), 1);
+    assert_eq!(w.outbox.notifier.published().len(), 1);
 }
 
 #[tokio::test]
@@ -133,7 +127,7 @@ async fn a_failed_publish_fails_the_invocation_and_the_retry_delivers() {
             blocker("b-2", BlockerStatus::Active),
         ],
     );
-    w.notifier.fail_next(1);
+    w.outbox.notifier.fail_next(1);
     let err = w
         .handle(resource_event("FAILED"))
         .await
@@ -143,13 +137,13 @@ async fn a_failed_publish_fails_the_invocation_and_the_retry_delivers() {
             .contains("1 of 2 alerts for stack payments-api were not published"),
         "{err}"
     );
-    assert_eq!(w.notifier.published().len(), 1);
+    assert_eq!(w.outbox.notifier.published().len(), 1);
     let retry = w
         .handle(resource_event("FAILED"))
         .await
         .expect("retry succeeds");
     assert_eq!((retry.published, retry.already_sent), (1, 1));
-    assert_eq!(w.notifier.published().len(), 2);
+    assert_eq!(w.outbox.notifier.published().len(), 2);
 }
 
 #[tokio::test]
@@ -169,7 +163,7 @@ async fn recovery_is_announced_once_and_closes_the_entries() {
     let again = w.handle(resource_event("SUCCEEDED")).await.expect("quiet");
     assert!(!again.recovered);
     assert_eq!(again.published, 0);
-    let published = w.notifier.published();
+    let published = w.outbox.notifier.published();
     assert_eq!(published.len(), 2);
     assert_eq!(
         published[1].subject,
@@ -182,8 +176,9 @@ async fn recovery_is_announced_once_and_closes_the_entries() {
             .contains(&("kind".into(), "recovery".into()))
     );
     assert_eq!(
-        w.ledger
-            .state(&LedgerKey::new("stack#payments-api", "blocker#b-1")),
+        w.outbox
+            .ledger
+            .state(&LedgerKey::blocker_alert("payments-api", "b-1")),
         Some(EntryState::Closed)
     );
 }
@@ -198,7 +193,7 @@ async fn a_stack_that_never_alerted_gets_no_recovery_notice() {
         .await
         .expect("handles");
     assert_eq!((outcome.published, outcome.recovered), (0, false));
-    assert!(w.notifier.published().is_empty());
+    assert!(w.outbox.notifier.published().is_empty());
 }
 
 #[tokio::test]
@@ -227,7 +222,7 @@ async fn a_failed_repository_sync_is_alerted_once_with_its_events() {
     for _ in 0..2 {
         w.handle(event.clone()).await.expect("handles");
     }
-    let published = w.notifier.published();
+    let published = w.outbox.notifier.published();
     assert_eq!(published.len(), 1);
     assert!(published[0].message.contains("deployment file not found"));
     assert!(
@@ -250,7 +245,7 @@ async fn other_events_are_ignored_successfully() {
         assert_eq!(outcome.action, "ignored");
     }
     assert_eq!(w.api.calls("GetSyncBlockerSummary"), 0);
-    assert!(w.notifier.published().is_empty());
+    assert!(w.outbox.notifier.published().is_empty());
 }
 
 #[tokio::test]
@@ -305,7 +300,7 @@ async fn a_missing_sync_attempt_does_not_cost_the_alert() {
         .expect("alerts anyway");
     assert_eq!(outcome.published, 1);
     assert!(
-        w.notifier.published()[0]
+        w.outbox.notifier.published()[0]
             .message
             .contains("--region us-east-1")
     );

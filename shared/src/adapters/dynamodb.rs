@@ -1,9 +1,7 @@
-//! The alert ledger on DynamoDB. Table: partition key `pk` (S), sort key `sk` (S), TTL on
-//! `expires_at`. Alert items: `state` (pending | sent | closed), `token` and `lease_until`
-//! while pending, `claimed_at`. Status items (the auditor's memory) live under the partition
-//! [`STATUS_SCOPE`]: `kind`, `status`, `since`, `last_alerted_at`.
+//! The ledger on DynamoDB: the schema in [`crate::ledger`], translated to items.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::Client;
@@ -11,17 +9,16 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::AwsClients;
-use crate::ports::{
-    AlertLedger, Claim, EntryState, LedgerEntry, LedgerError, LedgerKey, StatusRecord, StatusStore,
+use crate::domain::connections::ResourceKind;
+use crate::ledger::{
+    Claim, EntryState, LedgerEntry, LedgerError, LedgerKey, LedgerQuery, STATUS_RETENTION,
+    STATUS_SCOPE, StatusRecord,
 };
+use crate::ports::{AlertLedger, StatusStore};
 
 const PENDING: &str = "pending";
 const SENT: &str = "sent";
 const CLOSED: &str = "closed";
-/// The partition of the auditor's status records.
-pub const STATUS_SCOPE: &str = "audit#status";
-/// Status records outlive any reminder interval; a resource gone for this long is forgotten.
-const STATUS_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
 #[derive(Clone)]
 pub struct DynamoLedger {
@@ -37,7 +34,12 @@ impl DynamoLedger {
         }
     }
 
-    fn failed(&self, action: &str, key: &LedgerKey, err: impl std::error::Error) -> LedgerError {
+    fn failed(
+        &self,
+        action: &str,
+        key: impl fmt::Display,
+        err: impl std::error::Error,
+    ) -> LedgerError {
         LedgerError(format!(
             "{action} {key} in table {}: {}",
             self.table,
@@ -65,8 +67,8 @@ fn epoch(time: SystemTime) -> AttributeValue {
 
 fn key_attributes(key: &LedgerKey) -> HashMap<String, AttributeValue> {
     HashMap::from([
-        ("pk".to_owned(), s(&key.scope)),
-        ("sk".to_owned(), s(&key.item)),
+        ("pk".to_owned(), s(key.scope())),
+        ("sk".to_owned(), s(key.item())),
     ])
 }
 
@@ -75,7 +77,7 @@ fn seconds(item: &HashMap<String, AttributeValue>, name: &str) -> Option<SystemT
     Some(UNIX_EPOCH + Duration::from_secs(seconds))
 }
 
-fn entry(item: &HashMap<String, AttributeValue>) -> Option<LedgerEntry> {
+fn entry(scope: &str, item: &HashMap<String, AttributeValue>) -> Option<LedgerEntry> {
     let state = match item.get("state")?.as_s().ok()?.as_str() {
         PENDING => EntryState::Pending,
         SENT => EntryState::Sent,
@@ -83,7 +85,7 @@ fn entry(item: &HashMap<String, AttributeValue>) -> Option<LedgerEntry> {
         _ => return None,
     };
     Some(LedgerEntry {
-        item: item.get("sk")?.as_s().ok()?.clone(),
+        key: LedgerKey::new(scope, item.get("sk")?.as_s().ok()?.clone()),
         state,
         claimed_at: seconds(item, "claimed_at").unwrap_or(UNIX_EPOCH),
     })
@@ -186,8 +188,9 @@ impl AlertLedger for DynamoLedger {
         }
     }
 
-    async fn entries(&self, scope: &str, prefix: &str) -> Result<Vec<LedgerEntry>, LedgerError> {
-        let scope_key = LedgerKey::new(scope, prefix);
+    async fn entries(&self, query: &LedgerQuery) -> Result<Vec<LedgerEntry>, LedgerError> {
+        let (scope, prefix) = (query.scope(), query.prefix());
+        let scope_key = format!("{scope}/{prefix}*");
         let mut entries = Vec::new();
         let query = self
             .client
@@ -206,7 +209,7 @@ impl AlertLedger for DynamoLedger {
         let mut pages = query.into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|err| self.failed("listing", &scope_key, err))?;
-            entries.extend(page.items().iter().filter_map(entry));
+            entries.extend(page.items().iter().filter_map(|item| entry(scope, item)));
         }
         Ok(entries)
     }
@@ -235,7 +238,7 @@ fn status_record(item: &HashMap<String, AttributeValue>) -> Option<StatusRecord>
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
     Some(StatusRecord {
         arn: text("sk")?,
-        kind: text("kind")?,
+        kind: ResourceKind::parse(&text("kind")?)?,
         status: text("status")?,
         since: seconds(item, "since")?,
         last_alerted_at: seconds(item, "last_alerted_at"),
@@ -244,7 +247,6 @@ fn status_record(item: &HashMap<String, AttributeValue>) -> Option<StatusRecord>
 
 impl StatusStore for DynamoLedger {
     async fn statuses(&self) -> Result<Vec<StatusRecord>, LedgerError> {
-        let scope_key = LedgerKey::new(STATUS_SCOPE, "");
         let mut records = Vec::new();
         let mut pages = self
             .client
@@ -256,17 +258,17 @@ impl StatusStore for DynamoLedger {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| self.failed("listing", &scope_key, err))?;
+            let page = page.map_err(|err| self.failed("listing", STATUS_SCOPE, err))?;
             records.extend(page.items().iter().filter_map(status_record));
         }
         Ok(records)
     }
 
     async fn save_status(&self, record: &StatusRecord) -> Result<(), LedgerError> {
-        let key = LedgerKey::new(STATUS_SCOPE, &record.arn);
+        let key = LedgerKey::status(&record.arn);
         let mut item = key_attributes(&key);
         item.extend([
-            ("kind".to_owned(), s(&record.kind)),
+            ("kind".to_owned(), s(record.kind.as_str())),
             ("status".to_owned(), s(&record.status)),
             ("since".to_owned(), epoch(record.since)),
             (
@@ -288,7 +290,7 @@ impl StatusStore for DynamoLedger {
     }
 
     async fn forget_status(&self, arn: &str) -> Result<(), LedgerError> {
-        let key = LedgerKey::new(STATUS_SCOPE, arn);
+        let key = LedgerKey::status(arn);
         self.client
             .delete_item()
             .table_name(&self.table)

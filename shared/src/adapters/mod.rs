@@ -15,6 +15,11 @@ pub use sns::SnsNotifier;
 use thiserror::Error;
 
 use crate::config::{CommonConfig, ConfigError, Env};
+use crate::outbox::{DedupePolicy, Outbox};
+use crate::ports::SystemClock;
+
+/// The outbox every function holds in production.
+pub type AwsOutbox = Outbox<SnsNotifier, DynamoLedger, SystemClock>;
 
 #[derive(Debug, Error)]
 pub enum StartError {
@@ -29,21 +34,30 @@ pub struct Wiring {
     pub config: CommonConfig,
     pub region: String,
     pub git_sync: SdkGitSync,
-    pub notifier: SnsNotifier,
-    pub ledger: DynamoLedger,
     pub stacks: SdkStackStatus,
+    pub outbox: AwsOutbox,
 }
 
 impl Wiring {
-    pub async fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, StartError> {
+    /// `source` is the function's name, which every message it sends carries.
+    pub async fn from_env<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+        source: &'static str,
+    ) -> Result<Self, StartError> {
         let config = CommonConfig::from_env(env)?;
         let clients = AwsClients::load().await?;
         Ok(Self {
             region: clients.region(),
             git_sync: SdkGitSync::new(&clients),
-            notifier: SnsNotifier::new(&clients, &config.alert_topic_arn),
-            ledger: DynamoLedger::new(&clients, &config.ledger_table),
             stacks: SdkStackStatus::new(&clients),
+            outbox: Outbox {
+                notifier: SnsNotifier::new(&clients, &config.alert_topic_arn),
+                ledger: DynamoLedger::new(&clients, &config.ledger_table),
+                clock: SystemClock,
+                format: config.alert_format,
+                policy: DedupePolicy::default(),
+                source,
+            },
             config,
         })
     }

@@ -1,5 +1,29 @@
 //! Connections and hosts, and what makes them healthy.
 
+/// What a status record is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ResourceKind {
+    Connection,
+    Host,
+}
+
+impl ResourceKind {
+    /// How the ledger stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connection => "connection",
+            Self::Host => "host",
+        }
+    }
+
+    /// The stored form back; `None` for anything else.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Connection, Self::Host]
+            .into_iter()
+            .find(|kind| kind.as_str() == raw)
+    }
+}
+
 /// A connection's status; only AVAILABLE lets Git sync read repositories.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ConnectionStatus {

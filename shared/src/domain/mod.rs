@@ -1,6 +1,7 @@
 //! The domain: pure values and decisions. Nothing here performs I/O or knows AWS SDK types.
 
 pub mod alert;
+pub mod blocker_alert;
 pub mod connections;
 pub mod event;
 pub mod sync;

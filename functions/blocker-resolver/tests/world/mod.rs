@@ -10,14 +10,10 @@ use std::time::{Duration, SystemTime};
 
 use blocker_resolver::rules::RuleSet;
 use blocker_resolver::{Mode, ResolvePolicy, Resolver, ResolverConfig};
-use gitsync::dedupe::DedupePolicy;
-use gitsync::domain::alert::AlertFormat;
 use gitsync::domain::sync::{
     BlockerStatus, RepositoryLink, SyncAttempt, SyncBlocker, SyncConfiguration,
 };
-use gitsync::fakes::{
-    FixedClock, InMemoryGitSync, InMemoryLedger, InMemoryStacks, RecordingNotifier,
-};
+use gitsync::fakes::{FakeOutbox, InMemoryGitSync, InMemoryStacks, fake_outbox};
 use gitsync::ports::{ApiError, ApiErrorKind, GitSyncApi, StackStatusLookup};
 
 /// What the tests' rules record on a blocker they resolve (`resolved_reason`).
@@ -206,28 +202,19 @@ impl StackStatusLookup for CountingStacks {
     }
 }
 
-pub type TestResolver =
-    Resolver<TestGitSync, CountingStacks, RecordingNotifier, InMemoryLedger, FixedClock>;
+pub type TestResolver = Resolver<TestGitSync, CountingStacks, FakeOutbox>;
 
 pub fn resolver(rules: &str, mode: Mode) -> TestResolver {
     Resolver {
         api: TestGitSync::default(),
         stacks: CountingStacks::default(),
-        notifier: RecordingNotifier::default(),
-        ledger: InMemoryLedger::default(),
-        clock: FixedClock::at(now()),
+        outbox: fake_outbox(blocker_resolver::FUNCTION_NAME, now()),
         config: ResolverConfig {
             rules: RuleSet::parse(rules).expect("the test's rules are valid"),
             mode,
             sweep_concurrency: 4,
         },
-        format: AlertFormat::Text,
         region: "eu-west-1".into(),
-        dedupe: DedupePolicy {
-            lease: Duration::from_millis(200),
-            poll: Duration::from_millis(5),
-            ..DedupePolicy::default()
-        },
         resolve: ResolvePolicy {
             attempts: 3,
             first_backoff: Duration::from_millis(1),

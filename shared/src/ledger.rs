@@ -1,0 +1,311 @@
+//! The ledger: one DynamoDB table that remembers what gitsync-guard already said and did, so
+//! that duplicate and concurrent deliveries act once. This module is the only place that
+//! spells its keys.
+//!
+//! # Table schema
+//!
+//! Partition key `pk` (S), sort key `sk` (S), TTL attribute `expires_at` (N, epoch seconds).
+//!
+//! | item | `pk` | `sk` | written by |
+//! |---|---|---|---|
+//! | a blocker alert | `stack#STACK` | `blocker#BLOCKER_ID` | sync-watcher |
+//! | a recovery notice | `stack#STACK` | `recovery#FIRST_BLOCKER_ID` | sync-watcher |
+//! | a failed repository sync | `repository#LINK_ID#BRANCH` | `attempt#EPOCH_SECONDS` or `commit#COMMIT` | sync-watcher |
+//! | a resolver decision | `resolver#STACK` | `MODE#resolution#BLOCKER_ID`, `MODE#held#GUARD#BLOCKER_ID`, `MODE#failed#BLOCKER_ID` | blocker-resolver |
+//! | an audit digest | `audit#digest` | `digest#COUNT#HASH` | connection-auditor |
+//! | a status record | `audit#status` | the connection or host ARN | connection-auditor |
+//!
+//! Alert items ([`LedgerKey`]) carry `state` (`pending`, `sent` or `closed`), `claimed_at`,
+//! and while pending `token` and `lease_until`: a claim is a conditional put, so that one
+//! invocation publishes and the others find it. `MODE` is `dry-run` or `enforce`: the two
+//! modes keep separate items, so switching to enforce resolves what dry-run only reported.
+//!
+//! Status records ([`StatusRecord`]) carry `kind` (`connection` or `host`), `status`,
+//! `since` and `last_alerted_at`: what the auditor saw last run.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use thiserror::Error;
+
+use crate::domain::connections::ResourceKind;
+
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("the alert ledger failed: {0}")]
+pub struct LedgerError(pub String);
+
+/// The partition of the auditor's status records.
+pub const STATUS_SCOPE: &str = "audit#status";
+/// Status records outlive any reminder interval; a resource gone for this long is forgotten.
+pub const STATUS_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+const BLOCKER_ALERT: &str = "blocker#";
+
+/// One alert item: `scope` (`pk`) groups the items of one stack or resource, `item` (`sk`)
+/// names one alert within it. Built only by the constructors below.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LedgerKey {
+    scope: String,
+    item: String,
+}
+
+/// What a resolver item records about one blocker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResolverItem<'a> {
+    /// Claimed before UpdateSyncBlocker, confirmed once its message is out.
+    Resolution,
+    /// A guard held a matching blocker back (reported once per guard).
+    Held { guard: &'a str },
+    /// UpdateSyncBlocker failed (reported once).
+    Failed,
+}
+
+/// Which failed repository sync an alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepositoryFailure<'a> {
+    /// The failed attempt, by its start time in epoch seconds.
+    Attempt { started: u64 },
+    /// No attempt recorded: the commit the event names.
+    Commit(&'a str),
+}
+
+impl LedgerKey {
+    pub(crate) fn new(scope: impl Into<String>, item: impl Into<String>) -> Self {
+        Self {
+            scope: scope.into(),
+            item: item.into(),
+        }
+    }
+
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
+    pub fn item(&self) -> &str {
+        &self.item
+    }
+
+    /// sync-watcher's alert about one blocker of a stack.
+    pub fn blocker_alert(stack: &str, blocker_id: &str) -> Self {
+        Self::new(stack_scope(stack), format!("{BLOCKER_ALERT}{blocker_id}"))
+    }
+
+    /// The recovery notice of a stack's incident, named by its first blocker.
+    pub fn recovery(stack: &str, first_blocker_id: &str) -> Self {
+        Self::new(stack_scope(stack), format!("recovery#{first_blocker_id}"))
+    }
+
+    /// The alert about a failed sync of a repository link's branch.
+    pub fn repository_failure(link_id: &str, branch: &str, failure: RepositoryFailure<'_>) -> Self {
+        let item = match failure {
+            RepositoryFailure::Attempt { started } => format!("attempt#{started}"),
+            RepositoryFailure::Commit(commit) => format!("commit#{commit}"),
+        };
+        Self::new(format!("repository#{link_id}#{branch}"), item)
+    }
+
+    /// blocker-resolver's record of one decision on one blocker, in one mode.
+    pub fn resolver(stack: &str, mode: &str, what: ResolverItem<'_>, blocker_id: &str) -> Self {
+        let item = match what {
+            ResolverItem::Resolution => format!("{mode}#resolution#{blocker_id}"),
+            ResolverItem::Held { guard } => format!("{mode}#held#{guard}#{blocker_id}"),
+            ResolverItem::Failed => format!("{mode}#failed#{blocker_id}"),
+        };
+        Self::new(resolver_scope(stack), item)
+    }
+
+    /// connection-auditor's digest of `changes` changes whose fingerprints hash to `hash`.
+    pub fn audit_digest(changes: usize, hash: u128) -> Self {
+        Self::new("audit#digest", format!("digest#{changes}#{hash:032x}"))
+    }
+
+    /// The status record of a connection or host.
+    pub fn status(arn: &str) -> Self {
+        Self::new(STATUS_SCOPE, arn)
+    }
+}
+
+impl fmt::Display for LedgerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.scope, self.item)
+    }
+}
+
+fn stack_scope(stack: &str) -> String {
+    format!("stack#{stack}")
+}
+
+fn resolver_scope(stack: &str) -> String {
+    format!("resolver#{stack}")
+}
+
+/// A set of alert items: those of one scope whose item starts with a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerQuery {
+    scope: String,
+    prefix: String,
+}
+
+impl LedgerQuery {
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// sync-watcher's blocker alerts of a stack.
+    pub fn blocker_alerts(stack: &str) -> Self {
+        Self {
+            scope: stack_scope(stack),
+            prefix: BLOCKER_ALERT.to_owned(),
+        }
+    }
+
+    /// blocker-resolver's items of a stack in one mode.
+    pub fn resolver_items(stack: &str, mode: &str) -> Self {
+        Self {
+            scope: resolver_scope(stack),
+            prefix: format!("{mode}#"),
+        }
+    }
+
+    /// blocker-resolver's enforced resolutions of a stack: what its loop guard counts.
+    pub fn enforced_resolutions(stack: &str) -> Self {
+        Self {
+            scope: resolver_scope(stack),
+            prefix: "enforce#resolution#".to_owned(),
+        }
+    }
+
+    /// Whether `key` is one of this set's items.
+    pub fn contains(&self, key: &LedgerKey) -> bool {
+        key.scope == self.scope && key.item.starts_with(&self.prefix)
+    }
+
+    /// The blocker Id an item of this set is about (the item after the prefix).
+    pub fn blocker_id<'a>(&self, entry: &'a LedgerEntry) -> Option<&'a str> {
+        entry.key.item.strip_prefix(&self.prefix)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryState {
+    /// Claimed, being published.
+    Pending,
+    /// Published.
+    Sent,
+    /// Published, and no longer current (e.g. the stack recovered).
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub key: LedgerKey,
+    pub state: EntryState,
+    /// When the entry was claimed.
+    pub claimed_at: SystemTime,
+}
+
+impl LedgerEntry {
+    pub fn is_open(&self) -> bool {
+        self.state != EntryState::Closed
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This invocation owns the entry until `lease_until` and must publish, then confirm.
+    Acquired { token: String },
+    /// Another invocation holds an unexpired claim.
+    InFlight { lease_until: SystemTime },
+    /// Already published (or closed).
+    Done,
+}
+
+/// What the auditor last saw of one connection or host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRecord {
+    /// The connection or host ARN, as listed.
+    pub arn: String,
+    pub kind: ResourceKind,
+    pub status: String,
+    /// When the resource was first seen in `status`.
+    pub since: SystemTime,
+    /// When an alert or reminder about `status` was last published.
+    pub last_alerted_at: Option<SystemTime>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_spell_the_documented_schema() {
+        let cases = [
+            (
+                LedgerKey::blocker_alert("web", "b-1"),
+                "stack#web/blocker#b-1",
+            ),
+            (LedgerKey::recovery("web", "b-1"), "stack#web/recovery#b-1"),
+            (
+                LedgerKey::repository_failure(
+                    "l-1",
+                    "main",
+                    RepositoryFailure::Attempt { started: 7 },
+                ),
+                "repository#l-1#main/attempt#7",
+            ),
+            (
+                LedgerKey::repository_failure("l-1", "main", RepositoryFailure::Commit("abc")),
+                "repository#l-1#main/commit#abc",
+            ),
+            (
+                LedgerKey::resolver("web", "enforce", ResolverItem::Resolution, "b-1"),
+                "resolver#web/enforce#resolution#b-1",
+            ),
+            (
+                LedgerKey::resolver(
+                    "web",
+                    "dry-run",
+                    ResolverItem::Held {
+                        guard: "loop-guard",
+                    },
+                    "b-1",
+                ),
+                "resolver#web/dry-run#held#loop-guard#b-1",
+            ),
+            (
+                LedgerKey::resolver("web", "enforce", ResolverItem::Failed, "b-1"),
+                "resolver#web/enforce#failed#b-1",
+            ),
+            (
+                LedgerKey::audit_digest(2, 255),
+                "audit#digest/digest#2#000000000000000000000000000000ff",
+            ),
+            (LedgerKey::status("arn:x"), "audit#status/arn:x"),
+        ];
+        for (key, expected) in cases {
+            assert_eq!(key.to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn queries_select_their_items_and_name_the_blocker() {
+        let alerts = LedgerQuery::blocker_alerts("web");
+        assert!(alerts.contains(&LedgerKey::blocker_alert("web", "b-1")));
+        assert!(!alerts.contains(&LedgerKey::recovery("web", "b-1")));
+        assert!(!alerts.contains(&LedgerKey::blocker_alert("web2", "b-1")));
+        let enforced = LedgerQuery::enforced_resolutions("web");
+        let key = LedgerKey::resolver("web", "enforce", ResolverItem::Resolution, "b-9");
+        assert!(enforced.contains(&key));
+        assert!(LedgerQuery::resolver_items("web", "enforce").contains(&key));
+        assert!(!LedgerQuery::resolver_items("web", "dry-run").contains(&key));
+        let entry = LedgerEntry {
+            key,
+            state: EntryState::Sent,
+            claimed_at: SystemTime::UNIX_EPOCH,
+        };
+        assert_eq!(enforced.blocker_id(&entry), Some("b-9"));
+    }
+}

@@ -1,0 +1,340 @@
+//! The outbox: every message a function sends goes through it. It renders the alert in the
+//! configured format and publishes it, exactly once per ledger key, across duplicate and
+//! concurrent deliveries, without ever losing it.
+//!
+//! A claim is written before publishing. If publishing fails the claim is released and the
+//! error returned, so that Lambda retries the event and the retry publishes. A duplicate that
+//! finds a claim in flight waits for it: it ends published (done) or released or expired
+//! (claim again). The one case that can send twice is a crash between publish and confirm,
+//! after the lease: at least once beats never.
+//!
+//! Work that must happen once *before* its message (a resolution) uses the same protocol in
+//! steps: [`Outbox::claim`], act, then [`Outbox::publish_claimed`] (confirms) or
+//! [`Outbox::release`].
+
+use std::time::{Duration, SystemTime};
+
+use thiserror::Error;
+use tracing::{debug, warn};
+
+use crate::domain::alert::{Alert, AlertFormat, RenderedAlert, render};
+use crate::ledger::{Claim, LedgerError, LedgerKey};
+use crate::ports::{AlertLedger, Clock, Notifier, NotifyError};
+
+#[derive(Debug, Clone, Copy)]
+pub struct DedupePolicy {
+    /// How long a claim protects an alert being published. Longer than the SNS call can take
+    /// (the SDK's operation timeout), short enough for a Lambda retry to take over.
+    pub lease: Duration,
+    /// How long a ledger entry is kept (DynamoDB TTL).
+    pub retention: Duration,
+    /// How often a duplicate looks again at a claim in flight.
+    pub poll: Duration,
+}
+
+impl Default for DedupePolicy {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(45),
+            retention: Duration::from_secs(30 * 24 * 3600),
+            poll: Duration::from_millis(200),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Published,
+    AlreadySent,
+}
+
+#[derive(Debug, Error)]
+pub enum DedupeError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("alert {key}: {source}; the ledger claim was released so that a retry publishes it")]
+    Publish { key: LedgerKey, source: NotifyError },
+    #[error("alert {key} is still claimed by another invocation after {waited:?}; retry later")]
+    StillInFlight { key: LedgerKey, waited: Duration },
+}
+
+/// A claim this invocation holds: it must end in [`Outbox::publish_claimed`] or
+/// [`Outbox::release`] (or expire with its lease if the invocation dies).
+#[derive(Debug)]
+#[must_use = "a claim must be published or released"]
+pub struct Ticket {
+    key: LedgerKey,
+    token: String,
+}
+
+impl Ticket {
+    pub fn key(&self) -> &LedgerKey {
+        &self.key
+    }
+}
+
+/// What [`Outbox::claim`] found.
+#[derive(Debug)]
+pub enum Claimed {
+    /// Ours: act, then publish or release.
+    Acquired(Ticket),
+    /// Another invocation holds it right now.
+    InFlight,
+    /// Already done and published.
+    Done,
+}
+
+/// Renders and publishes messages once, through the ledger. Each handler holds one.
+pub struct Outbox<N, L, C> {
+    pub notifier: N,
+    pub ledger: L,
+    pub clock: C,
+    pub format: AlertFormat,
+    pub policy: DedupePolicy,
+    /// Who speaks: the function's name, in every message.
+    pub source: &'static str,
+}
+
+impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {
+    pub fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    pub fn render(&self, alert: &Alert) -> RenderedAlert {
+        render(alert, self.format, self.source)
+    }
+
+    /// Publishes without a ledger key: for messages that are not about one thing (a summary).
+    pub async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
+        self.notifier.publish(&self.render(alert)).await
+    }
+
+    /// Publishes `alert` unless the ledger says it was already published under `key`.
+    pub async fn publish_once(
+        &self,
+        key: &LedgerKey,
+        alert: &Alert,
+    ) -> Result<Delivery, DedupeError> {
+        let rendered = self.render(alert);
+        let started = self.clock.now();
+        loop {
+            match self.claim_for(key, self.policy.lease).await? {
+                Claimed::Done => return Ok(Delivery::AlreadySent),
+                Claimed::Acquired(ticket) => {
+                    return self
+                        .publish_rendered(ticket, &rendered)
+                        .await
+                        .map(|()| Delivery::Published)
+                        .map_err(|source| DedupeError::Publish {
+                            key: key.clone(),
+                            source,
+                        });
+                }
+                Claimed::InFlight => {
+                    let waited = self.clock.now().duration_since(started).unwrap_or_default();
+                    if waited > self.policy.lease + self.policy.poll * 4 {
+                        return Err(DedupeError::StillInFlight {
+                            key: key.clone(),
+                            waited,
+                        });
+                    }
+                    debug!(%key, "alert claimed by a concurrent invocation; waiting");
+                    tokio::time::sleep(self.policy.poll).await;
+                }
+            }
+        }
+    }
+
+    /// Claims `key` for work that must happen once before its message, for `lease`.
+    pub async fn claim(&self, key: &LedgerKey, lease: Duration) -> Result<Claimed, LedgerError> {
+        self.claim_for(key, lease).await
+    }
+
+    /// Publishes the message of claimed work and confirms the claim; if publishing fails, the
+    /// claim is released so that a retry can finish the job.
+    pub async fn publish_claimed(&self, ticket: Ticket, alert: &Alert) -> Result<(), NotifyError> {
+        self.publish_rendered(ticket, &self.render(alert)).await
+    }
+
+    /// Gives a claim up: the work did not happen, or its message cannot be sent.
+    pub async fn release(&self, ticket: Ticket) {
+        if let Err(error) = self.ledger.release(&ticket.key, &ticket.token).await {
+            let key = &ticket.key;
+            warn!(%key, %error, "could not release the claim; it frees itself when its lease ends");
+        }
+    }
+
+    async fn claim_for(&self, key: &LedgerKey, lease: Duration) -> Result<Claimed, LedgerError> {
+        let now = self.clock.now();
+        let claim = self
+            .ledger
+            .claim(key, now, now + lease, now + self.policy.retention)
+            .await?;
+        Ok(match claim {
+            Claim::Acquired { token } => Claimed::Acquired(Ticket {
+                key: key.clone(),
+                token,
+            }),
+            Claim::InFlight { .. } => Claimed::InFlight,
+            Claim::Done => Claimed::Done,
+        })
+    }
+
+    async fn publish_rendered(
+        &self,
+        ticket: Ticket,
+        rendered: &RenderedAlert,
+    ) -> Result<(), NotifyError> {
+        if let Err(error) = self.notifier.publish(rendered).await {
+            self.release(ticket).await;
+            return Err(error);
+        }
+        if let Err(error) = self.ledger.confirm(&ticket.key, &ticket.token).await {
+            // Published: returning an error would make the retry send it again.
+            let key = &ticket.key;
+            warn!(%key, %error, "published but not confirmed in the ledger");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::alert::{AlertKind, Severity};
+    use crate::fakes::{InMemoryLedger, RecordingNotifier};
+    use crate::ports::SystemClock;
+
+    type TestOutbox = Outbox<RecordingNotifier, InMemoryLedger, SystemClock>;
+
+    fn outbox() -> TestOutbox {
+        Outbox {
+            notifier: RecordingNotifier::default(),
+            ledger: InMemoryLedger::default(),
+            clock: SystemClock,
+            format: AlertFormat::Text,
+            policy: DedupePolicy {
+                lease: Duration::from_millis(300),
+                poll: Duration::from_millis(10),
+                ..DedupePolicy::default()
+            },
+            source: "test",
+        }
+    }
+
+    fn alert() -> Alert {
+        Alert::new(AlertKind::Blocker, Severity::Critical, "blocked")
+    }
+
+    fn key() -> LedgerKey {
+        LedgerKey::blocker_alert("web", "1")
+    }
+
+    #[tokio::test]
+    async fn sequential_duplicates_publish_once() {
+        let outbox = outbox();
+        let mut outcomes = Vec::new();
+        for _ in 0..3 {
+            outcomes.push(
+                outbox
+                    .publish_once(&key(), &alert())
+                    .await
+                    .expect("publishes"),
+            );
+        }
+        assert_eq!(
+            outcomes,
+            [
+                Delivery::Published,
+                Delivery::AlreadySent,
+                Delivery::AlreadySent
+            ]
+        );
+        assert_eq!(outbox.notifier.published().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn concurrent_duplicates_publish_once() {
+        let outbox = outbox();
+        outbox.notifier.set_delay(Duration::from_millis(50));
+        let (key, alert) = (key(), alert());
+        let run = || outbox.publish_once(&key, &alert);
+        let (a, b, c) = tokio::join!(run(), run(), run());
+        let published = [a, b, c]
+            .into_iter()
+            .map(|r| r.expect("no error"))
+            .filter(|d| *d == Delivery::Published)
+            .count();
+        assert_eq!(published, 1);
+        assert_eq!(outbox.notifier.published().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_publish_is_an_error_and_the_retry_publishes() {
+        let outbox = outbox();
+        outbox.notifier.fail_next(1);
+        let first = outbox.publish_once(&key(), &alert()).await;
+        assert!(
+            matches!(first, Err(DedupeError::Publish { .. })),
+            "{first:?}"
+        );
+        assert!(outbox.notifier.published().is_empty());
+        let retry = outbox.publish_once(&key(), &alert()).await;
+        assert_eq!(retry.expect("retry publishes"), Delivery::Published);
+        assert_eq!(outbox.notifier.published().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_claim_is_taken_over_after_its_lease() {
+        let outbox = outbox();
+        // A crashed invocation claimed it and never published.
+        let abandoned = outbox
+            .claim(&key(), Duration::from_millis(100))
+            .await
+            .expect("claims");
+        assert!(matches!(abandoned, Claimed::Acquired(_)));
+        let outcome = outbox.publish_once(&key(), &alert()).await;
+        assert_eq!(outcome.expect("takes over"), Delivery::Published);
+        assert_eq!(outbox.notifier.published().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn claimed_work_is_confirmed_by_its_message_or_released_for_a_retry() {
+        let outbox = outbox();
+        let Claimed::Acquired(ticket) = outbox
+            .claim(&key(), Duration::from_secs(60))
+            .await
+            .expect("claims")
+        else {
+            panic!("the first claim is ours");
+        };
+        assert!(matches!(
+            outbox
+                .claim(&key(), Duration::from_secs(60))
+                .await
+                .expect("reads"),
+            Claimed::InFlight
+        ));
+        outbox.notifier.fail_next(1);
+        assert!(outbox.publish_claimed(ticket, &alert()).await.is_err());
+        let Claimed::Acquired(ticket) = outbox
+            .claim(&key(), Duration::from_secs(60))
+            .await
+            .expect("claims")
+        else {
+            panic!("a failed publish releases the claim");
+        };
+        outbox
+            .publish_claimed(ticket, &alert())
+            .await
+            .expect("publishes");
+        assert!(matches!(
+            outbox
+                .claim(&key(), Duration::from_secs(60))
+                .await
+                .expect("reads"),
+            Claimed::Done
+        ));
+        assert_eq!(outbox.notifier.published().len(), 1);
+    }
+}
