@@ -7,7 +7,7 @@ use gitsync::domain::alert::{
     Alert, AlertKind, Section, Severity, contexts_section, stack_console_link,
 };
 use gitsync::domain::sync::{CFN_STACK_SYNC, DEPLOYABLE_STACK_STATUSES, SyncBlocker};
-use gitsync::domain::text::time_and_age;
+use gitsync::domain::text::{shell_quote, time_and_age};
 use gitsync::ports::ApiError;
 
 use crate::engine::Hold;
@@ -26,8 +26,11 @@ pub struct StackContext<'a> {
 
 fn resolve_by_hand(region: &str, stack: &str, blocker_id: &str) -> String {
     format!(
-        "aws codestar-connections update-sync-blocker --region {region} --id {blocker_id} \
-         --sync-type {CFN_STACK_SYNC} --resource-name {stack} --resolved-reason \"Fixed: <what you fixed>\""
+        "aws codestar-connections update-sync-blocker --region {} --id {} \
+         --sync-type {CFN_STACK_SYNC} --resource-name {} --resolved-reason \"Fixed: <what you fixed>\"",
+        shell_quote(region),
+        shell_quote(blocker_id),
+        shell_quote(stack)
     )
 }
 
@@ -138,9 +141,10 @@ pub fn held_back_alert(
     };
     alert.commands = vec![
         format!(
-            "aws cloudformation describe-stacks --region {} --stack-name {stack} \
+            "aws cloudformation describe-stacks --region {} --stack-name {} \
              --query 'Stacks[0].StackStatus'",
-            context.region
+            shell_quote(context.region),
+            shell_quote(stack)
         ),
         resolve_by_hand(context.region, stack, &blocker.id),
     ];

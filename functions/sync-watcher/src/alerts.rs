@@ -9,7 +9,7 @@ use gitsync::domain::event::Revision;
 use gitsync::domain::sync::{
     CFN_STACK_SYNC, DEPLOYABLE_STACK_STATUSES, SyncAttempt, SyncBlocker, SyncStatus,
 };
-use gitsync::domain::text::{rfc3339, time_and_age};
+use gitsync::domain::text::{rfc3339, shell_quote, time_and_age};
 
 /// Most events of a sync attempt shown in an alert; the rest are counted.
 pub const MAX_ATTEMPT_EVENTS: usize = 25;
@@ -17,8 +17,11 @@ pub const MAX_ATTEMPT_EVENTS: usize = 25;
 /// The exact command that resolves the blocker once its cause is fixed.
 pub fn resolve_command(region: &str, stack: &str, blocker_id: &str) -> String {
     format!(
-        "aws codestar-connections update-sync-blocker --region {region} --id {blocker_id} \
-         --sync-type {CFN_STACK_SYNC} --resource-name {stack} --resolved-reason \"Fixed: <what you fixed>\""
+        "aws codestar-connections update-sync-blocker --region {} --id {} \
+         --sync-type {CFN_STACK_SYNC} --resource-name {} --resolved-reason \"Fixed: <what you fixed>\"",
+        shell_quote(region),
+        shell_quote(blocker_id),
+        shell_quote(stack)
     )
 }
 
@@ -201,7 +204,9 @@ pub fn repository_failure_alert(context: &RepositoryContext<'_>) -> Alert {
     alert.commands = vec![format!(
         "aws codestar-connections get-repository-sync-status --region {} --repository-link-id {} \
          --branch {} --sync-type {CFN_STACK_SYNC}",
-        context.region, context.link_id, context.branch
+        shell_quote(context.region),
+        shell_quote(context.link_id),
+        shell_quote(context.branch)
     )];
     alert
 }
