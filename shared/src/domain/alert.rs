@@ -408,11 +408,11 @@ fn render_chatbot(alert: &Alert, source: &str) -> String {
     let mut next_steps: Vec<String> = alert.next_steps.iter().map(|s| chat_line(s)).collect();
     next_steps.extend(alert.commands.iter().map(|command| chat_code(command)));
     let related: Vec<String> = alert.stack.iter().map(|stack| chat_text(stack)).collect();
-    // An identifier Chatbot groups messages by, never shown: kept exact so a stack's messages
-    // share one thread.
+    // An identifier Chatbot groups messages by: one per stack, and never markup (a stack name
+    // as Git sync accepts it stays as it is).
     let thread = alert.stack.as_ref().map_or_else(
         || alert.kind.as_str().to_owned(),
-        |stack| format!("stack-{stack}"),
+        |stack| format!("stack-{}", url_component(stack)),
     );
     let title = chat_text(&alert.title);
     json!({
