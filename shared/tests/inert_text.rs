@@ -117,7 +117,9 @@ fn assert_inert_chat_text(text: &str) {
     for (n, &c) in chars.iter().enumerate() {
         if c == '_' {
             assert!(
-                n > 0 && chars[n - 1].is_alphanumeric() && chars[n + 1].is_alphanumeric(),
+                n > 0
+                    && chars[n - 1].is_alphanumeric()
+                    && chars.get(n + 1).is_some_and(|c| c.is_alphanumeric()),
                 "an '_' that could start or end emphasis in {text:?}"
             );
         }
