@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use gitsync::domain::alert::{Alert, AlertKind, Section, Severity};
 use gitsync::domain::blocker_alert::BlockedStack;
 use gitsync::domain::sync::{DEPLOYABLE_STACK_STATUSES, SyncBlocker};
+use gitsync::domain::text::shell_quote;
 use gitsync::ports::ApiError;
 
 use crate::engine::Hold;
@@ -134,9 +135,10 @@ pub fn held_back_alert(
     };
     alert.commands = vec![
         format!(
-            "aws cloudformation describe-stacks --region {} --stack-name {stack} \
+            "aws cloudformation describe-stacks --region {} --stack-name {} \
              --query 'Stacks[0].StackStatus'",
-            context.region
+            shell_quote(context.region),
+            shell_quote(stack)
         ),
         context.place().resolve_command(&blocker.id),
     ];

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use gitsync::domain::alert::{Alert, AlertKind, Link, Section, Severity};
 use gitsync::domain::connections::ResourceKind;
-use gitsync::domain::text::time_and_age;
+use gitsync::domain::text::{shell_quote, time_and_age};
 use gitsync::ledger::LedgerKey;
 use gitsync::ports::ApiError;
 
@@ -374,20 +374,23 @@ fn commands(items: &[DigestItem<'_>], region: &str) -> Vec<String> {
         .take(MAX_COMMANDS)
         .map(|change| match change.kind {
             ResourceKind::Connection => format!(
-                "aws codestar-connections get-connection --region {region} --connection-arn {}",
-                change.arn
+                "aws codestar-connections get-connection --region {} --connection-arn {}",
+                shell_quote(region),
+                shell_quote(change.arn)
             ),
             ResourceKind::Host => format!(
-                "aws codestar-connections get-host --region {region} --host-arn {}",
-                change.arn
+                "aws codestar-connections get-host --region {} --host-arn {}",
+                shell_quote(region),
+                shell_quote(change.arn)
             ),
         })
         .collect();
     if let Some(first) = unhealthy.first() {
         commands.push(format!(
-            "aws codestar-connections tag-resource --region {region} --resource-arn {} \
+            "aws codestar-connections tag-resource --region {} --resource-arn {} \
              --tags Key={MUTE_TAG},Value=true",
-            first.arn
+            shell_quote(region),
+            shell_quote(first.arn)
         ));
     }
     commands

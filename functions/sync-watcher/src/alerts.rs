@@ -8,7 +8,7 @@ use gitsync::domain::event::Revision;
 use gitsync::domain::sync::{
     CFN_STACK_SYNC, DEPLOYABLE_STACK_STATUSES, SyncAttempt, SyncBlocker, SyncStatus,
 };
-use gitsync::domain::text::rfc3339;
+use gitsync::domain::text::{rfc3339, shell_quote};
 
 /// Most events of a sync attempt shown in an alert; the rest are counted.
 pub const MAX_ATTEMPT_EVENTS: usize = 25;
@@ -191,7 +191,9 @@ pub fn repository_failure_alert(context: &RepositoryContext<'_>) -> Alert {
     alert.commands = vec![format!(
         "aws codestar-connections get-repository-sync-status --region {} --repository-link-id {} \
          --branch {} --sync-type {CFN_STACK_SYNC}",
-        context.region, context.link_id, context.branch
+        shell_quote(context.region),
+        shell_quote(context.link_id),
+        shell_quote(context.branch)
     )];
     alert
 }

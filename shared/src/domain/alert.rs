@@ -6,7 +6,9 @@ use std::str::FromStr;
 use serde::Serialize;
 use serde_json::json;
 
-use super::text::{ascii_line, truncate};
+use super::text::{
+    ascii_line, chat_code, chat_line, chat_text, chat_url, plain_text, truncate, url_component,
+};
 
 /// SNS accepts at most 256 KiB per message, attributes included.
 pub const SNS_MAX_BYTES: usize = 256 * 1024;
@@ -142,7 +144,9 @@ impl Alert {
 }
 
 /// The stack's page in the CloudFormation console (its Git sync tab shows the blockers).
+/// The stack name is percent-encoded: it comes from the event and must stay one query value.
 pub fn stack_console_link(region: &str, stack: &str) -> Link {
+    let stack = url_component(stack);
     Link {
         title: "CloudFormation console".into(),
         url: format!(
@@ -298,24 +302,36 @@ fn more_line(omitted: usize) -> Option<String> {
     (omitted > 0).then(|| format!("... and {omitted} more"))
 }
 
+// Every string of an `Alert` is plain text, and any of it may carry untrusted values: call
+// sites build titles, facts and items with `format!` around stack names, blocker reasons,
+// branches. So no call site escapes anything, and no field may carry markup: each renderer
+// makes every field inert for its own medium, right here, when it writes it. The markup in a
+// message (bold labels, bullets, links, code spans) is the renderer's alone. Commands are the
+// one kind of text built for another reader, the shell: their values are quoted where they are
+// built (`text::shell_quote`), and here they are made inert for the medium like everything else.
+
 fn render_text(alert: &Alert, source: &str) -> String {
-    let mut out = format!("{}\n", alert.title);
+    // `plain_text` keeps each value on one line: every '\n' in the message is the renderer's.
+    let mut out = format!("{}\n", plain_text(&alert.title));
     if !alert.summary.is_empty() {
-        out.push_str(&format!("\n{}\n", alert.summary));
+        out.push_str(&format!("\n{}\n", plain_text(&alert.summary)));
     }
     if !alert.facts.is_empty() {
-        let width = alert.facts.iter().map(|f| f.label.len()).max().unwrap_or(0) + 1;
+        let labels: Vec<String> = alert
+            .facts
+            .iter()
+            .map(|fact| format!("{}:", plain_text(&fact.label)))
+            .collect();
+        let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
         out.push('\n');
-        for fact in &alert.facts {
-            let label = format!("{}:", fact.label);
-            let value = fact.value.replace('\n', &format!("\n{:width$} ", ""));
-            out.push_str(&format!("{label:width$} {value}\n"));
+        for (label, fact) in labels.iter().zip(&alert.facts) {
+            out.push_str(&format!("{label:width$} {}\n", plain_text(&fact.value)));
         }
     }
     for section in &alert.sections {
-        out.push_str(&format!("\n{}:\n", section.title));
+        out.push_str(&format!("\n{}:\n", plain_text(&section.title)));
         for item in &section.items {
-            out.push_str(&format!("  - {}\n", item.replace('\n', "\n    ")));
+            out.push_str(&format!("  - {}\n", plain_text(item)));
         }
         if let Some(more) = more_line(section.omitted) {
             out.push_str(&format!("  {more}\n"));
@@ -324,17 +340,21 @@ fn render_text(alert: &Alert, source: &str) -> String {
     if !alert.next_steps.is_empty() {
         out.push_str("\nWhat to do:\n");
         for (n, step) in alert.next_steps.iter().enumerate() {
-            out.push_str(&format!("  {}. {step}\n", n + 1));
+            out.push_str(&format!("  {}. {}\n", n + 1, plain_text(step)));
         }
     }
     if !alert.commands.is_empty() {
         out.push_str("\nCommands:\n");
         for command in &alert.commands {
-            out.push_str(&format!("  {command}\n"));
+            out.push_str(&format!("  {}\n", plain_text(command)));
         }
     }
     for link in &alert.links {
-        out.push_str(&format!("\n{}: {}\n", link.title, link.url));
+        out.push_str(&format!(
+            "\n{}: {}\n",
+            plain_text(&link.title),
+            plain_text(&link.url)
+        ));
     }
     out.push_str(&format!(
         "\n-- gitsync-guard {source} ({} / {})\n",
@@ -353,49 +373,61 @@ fn severity_emoji(severity: Severity) -> &'static str {
 }
 
 /// AWS Chatbot (Amazon Q Developer in chat applications) custom notification.
+///
+/// Each value goes through `chat_text` (see there for what it does and why). Values never
+/// start a line, where markdown reads block markup (headings, lists, quotes), except the
+/// summary and the next steps, which go through `chat_line` for that reason.
 fn render_chatbot(alert: &Alert, source: &str) -> String {
     let mut description = String::new();
     if !alert.summary.is_empty() {
-        description.push_str(&format!("{}\n", alert.summary));
+        description.push_str(&format!("{}\n", chat_line(&alert.summary)));
     }
     for fact in &alert.facts {
-        description.push_str(&format!("*{}:* {}\n", fact.label, fact.value));
+        description.push_str(&format!(
+            "*{}:* {}\n",
+            chat_text(&fact.label),
+            chat_text(&fact.value)
+        ));
     }
     for section in &alert.sections {
-        description.push_str(&format!("\n*{}*\n", section.title));
+        description.push_str(&format!("\n*{}*\n", chat_text(&section.title)));
         for item in &section.items {
-            description.push_str(&format!("• {}\n", item.replace('\n', " ")));
+            description.push_str(&format!("• {}\n", chat_text(item)));
         }
         if let Some(more) = more_line(section.omitted) {
             description.push_str(&format!("{more}\n"));
         }
     }
     for link in &alert.links {
-        description.push_str(&format!("\n<{}|{}>\n", link.url, link.title));
+        description.push_str(&format!(
+            "\n<{}|{}>\n",
+            chat_url(&link.url),
+            chat_text(&link.title)
+        ));
     }
-    let mut next_steps = alert.next_steps.clone();
-    next_steps.extend(alert.commands.iter().map(|command| format!("`{command}`")));
-    let mut related = Vec::new();
-    if let Some(stack) = &alert.stack {
-        related.push(stack.clone());
-    }
+    let mut next_steps: Vec<String> = alert.next_steps.iter().map(|s| chat_line(s)).collect();
+    next_steps.extend(alert.commands.iter().map(|command| chat_code(command)));
+    let related: Vec<String> = alert.stack.iter().map(|stack| chat_text(stack)).collect();
+    // An identifier Chatbot groups messages by: one per stack, and never markup (a stack name
+    // as Git sync accepts it stays as it is).
     let thread = alert.stack.as_ref().map_or_else(
         || alert.kind.as_str().to_owned(),
-        |stack| format!("stack-{stack}"),
+        |stack| format!("stack-{}", url_component(stack)),
     );
+    let title = chat_text(&alert.title);
     json!({
         "version": "1.0",
         "source": "custom",
         "content": {
             "textType": "client-markdown",
-            "title": format!("{} {}", severity_emoji(alert.severity), alert.title),
+            "title": format!("{} {title}", severity_emoji(alert.severity)),
             "description": description.trim_end(),
             "nextSteps": next_steps,
             "keywords": [alert.kind.as_str(), alert.severity.as_str(), source],
         },
         "metadata": {
             "threadId": thread,
-            "summary": alert.title,
+            "summary": title,
             "eventType": alert.kind.as_str(),
             "relatedResources": related,
             "additionalContext": { "source": format!("gitsync-guard {source}") },
@@ -404,6 +436,8 @@ fn render_chatbot(alert: &Alert, source: &str) -> String {
     .to_string()
 }
 
+/// The raw values, exactly as they are: serde_json escapes what JSON needs, and a machine
+/// reading them chooses its own escaping for wherever it shows them.
 fn render_json(alert: &Alert, source: &str) -> String {
     let mut value = serde_json::to_value(alert).unwrap_or_else(|_| json!({}));
     if let Some(object) = value.as_object_mut() {
@@ -577,6 +611,66 @@ mod tests {
         let rendered = render(&alert, AlertFormat::Text, "x");
         assert!(rendered.message.len() < 10_000);
         assert!(rendered.message.contains("(truncated)"));
+    }
+
+    const EVIL: &str = "<!channel> <https://evil.example/login|Open the AWS console>";
+
+    fn evil() -> Alert {
+        let mut alert = sample().fact("Reason", EVIL);
+        alert.sections[0].items.push(format!("Context: {EVIL}"));
+        alert
+    }
+
+    #[test]
+    fn a_hostile_reason_is_inert_in_chat() {
+        let message = render(&evil(), AlertFormat::Chatbot, "sync-watcher").message;
+        let value: Value = serde_json::from_str(&message).expect("valid JSON");
+        let description = value["content"]["description"].as_str().unwrap_or_default();
+        assert!(
+            description.contains(
+                "*Reason:* &lt;!channel&gt; &lt;https://evil.example/login|Open the AWS console&gt;\n"
+            ),
+            "{description}"
+        );
+        assert!(description.contains(
+            "• Context: &lt;!channel&gt; &lt;https://evil.example/login|Open the AWS console&gt;\n"
+        ));
+        assert!(!description.contains("<!channel>"));
+        assert!(!description.contains("<https://evil"));
+        // The renderer's own link is still a link.
+        assert!(description.contains("<https://console.aws.amazon.com/|Console>"));
+    }
+
+    #[test]
+    fn a_hostile_reason_is_shown_as_is_in_mail_and_exact_in_json() {
+        let text = render(&evil(), AlertFormat::Text, "sync-watcher").message;
+        assert!(text.contains(&format!("Reason: {EVIL}\n")), "{text}");
+        assert!(text.contains(&format!("  - Context: {EVIL}\n")), "{text}");
+
+        let message = render(&evil(), AlertFormat::Json, "sync-watcher").message;
+        let value: Value = serde_json::from_str(&message).expect("valid JSON");
+        assert_eq!(value["facts"][2]["value"], EVIL);
+        assert_eq!(value["sections"][0]["items"][1], format!("Context: {EVIL}"));
+    }
+
+    #[test]
+    fn a_value_cannot_add_lines_to_the_mail() {
+        let alert = sample().fact("Reason", "ok\r\nBlocker ID: fake\u{1b}[2J\u{202e}");
+        let text = render(&alert, AlertFormat::Text, "x").message;
+        assert!(text.contains("Reason: ok⏎Blocker ID: fake�[2J\n"), "{text}");
+        assert_eq!(
+            text.lines().count(),
+            render(&sample().fact("Reason", "ok"), AlertFormat::Text, "x")
+                .message
+                .lines()
+                .count()
+        );
+    }
+
+    #[test]
+    fn the_console_link_keeps_a_stack_name_in_its_query_value() {
+        let link = stack_console_link("us-east-1", "a&b#c");
+        assert!(link.url.ends_with("stackId=a%26b%23c"), "{}", link.url);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use super::alert::{Alert, AlertKind, Severity, contexts_section, stack_console_link};
 use super::sync::{CFN_STACK_SYNC, SyncBlocker};
-use super::text::time_and_age;
+use super::text::{shell_quote, time_and_age};
 
 /// Where a blocker is: its stack and region.
 #[derive(Debug, Clone, Copy)]
@@ -19,9 +19,11 @@ impl BlockedStack<'_> {
     /// The exact command that resolves `blocker_id` once its cause is fixed.
     pub fn resolve_command(&self, blocker_id: &str) -> String {
         format!(
-            "aws codestar-connections update-sync-blocker --region {} --id {blocker_id} \
+            "aws codestar-connections update-sync-blocker --region {} --id {} \
              --sync-type {CFN_STACK_SYNC} --resource-name {} --resolved-reason \"Fixed: <what you fixed>\"",
-            self.region, self.stack
+            shell_quote(self.region),
+            shell_quote(blocker_id),
+            shell_quote(self.stack)
         )
     }
 
