@@ -5,10 +5,9 @@
 //! field, because a rule that silently means something else could resolve the wrong blocker.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::time::Duration;
 
-use gitsync::domain::sync::{DEPLOYABLE_STACK_STATUSES, SyncBlocker};
+use gitsync::domain::sync::SyncBlocker;
 use regex::Regex;
 use serde::de::DeserializeOwned;
 use serde_yaml_ng::{Mapping, Value};
@@ -23,7 +22,7 @@ pub const MAX_BLOCKER_ID_CHARS: usize = 50;
 pub const MAX_WINDOW: Duration = Duration::from_secs(30 * 24 * 3600);
 const MAX_NAME_CHARS: usize = 64;
 const PLACEHOLDER_RULE: &str = "{rule}";
-const PLACEHOLDER_BLOCKER_ID: &str = "{blocker_id}";
+pub const PLACEHOLDER_BLOCKER_ID: &str = "{blocker_id}";
 
 /// Every CloudFormation stack status (aws-sdk-cloudformation's `StackStatus`).
 pub const STACK_STATUSES: [&str; 23] = [
@@ -141,6 +140,18 @@ impl Rule {
         self.resolution.as_ref()
     }
 
+    /// The regular expression searched in CreatedReason, as written.
+    pub fn reason_pattern(&self) -> &str {
+        self.reason.as_str()
+    }
+
+    /// Each context key with the regular expression its value must match, as written.
+    pub fn contexts(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.contexts
+            .iter()
+            .map(|(key, pattern)| (key.as_str(), pattern.as_str()))
+    }
+
     /// The CreatedReason pattern and every context pattern match.
     pub fn matches(&self, blocker: &SyncBlocker) -> bool {
         self.reason.is_match(&blocker.created_reason)
@@ -157,6 +168,11 @@ impl Resolution {
     /// The ResolvedReason recorded on `blocker_id`.
     pub fn resolved_reason(&self, blocker_id: &str) -> String {
         self.reason.expand(blocker_id)
+    }
+
+    /// The most characters `resolved_reason` can return, for the longest blocker Id.
+    pub fn longest_reason_chars(&self) -> usize {
+        self.reason.longest_chars
     }
 
     /// Whether `resolved_reason` is one this rule records (for any blocker Id).
@@ -313,101 +329,6 @@ impl RuleSet {
             .filter_map(Rule::resolution)
             .any(|resolution| resolution.recorded(resolved_reason))
     }
-
-    /// What each rule means, in words, for `--check-rules`.
-    pub fn describe(&self) -> String {
-        if self.rules.is_empty() {
-            return "No rules: blocker-resolver resolves nothing.\n".into();
-        }
-        let mut out = String::new();
-        for rule in &self.rules {
-            describe_rule(&mut out, rule);
-            out.push('\n');
-        }
-        out.push_str(
-            "Rules are tried in this order; the first that matches a blocker decides. A blocker \
-             no rule matches is left alone.\n",
-        );
-        out
-    }
-}
-
-fn describe_rule(out: &mut String, rule: &Rule) {
-    let action = match rule.action() {
-        Action::Resolve => "resolve",
-        Action::Ignore => "ignore",
-    };
-    let _ = writeln!(out, "{}. {} ({action})", rule.position, rule.name);
-    let _ = writeln!(
-        out,
-        "   matches an ACTIVE blocker whose CreatedReason matches /{}/",
-        rule.reason.as_str()
-    );
-    for (key, pattern) in &rule.contexts {
-        let _ = writeln!(
-            out,
-            "   and that has a context {key} whose value matches /{}/",
-            pattern.as_str()
-        );
-    }
-    let Some(resolution) = rule.resolution() else {
-        let _ = writeln!(
-            out,
-            "   -> leaves it alone: no later rule is tried for it, nothing is recorded or reported"
-        );
-        return;
-    };
-    let _ = writeln!(out, "   -> resolves it (in enforce mode)");
-    match resolution.min_age {
-        Some(min_age) => {
-            let _ = writeln!(
-                out,
-                "      once it is at least {} old (younger ones wait for a later event or sweep)",
-                humantime::format_duration(min_age)
-            );
-        }
-        None => {
-            let _ = writeln!(out, "      whatever its age");
-        }
-    }
-    if let Some(statuses) = &resolution.stack_status_in {
-        let listed: Vec<&str> = statuses.iter().map(String::as_str).collect();
-        let _ = writeln!(
-            out,
-            "      only while the stack is in {} (checked with DescribeStacks); otherwise it is \
-             held back and reported as critical",
-            listed.join(", ")
-        );
-        let useless: Vec<&str> = listed
-            .iter()
-            .copied()
-            .filter(|status| !DEPLOYABLE_STACK_STATUSES.contains(status))
-            .collect();
-        if !useless.is_empty() {
-            let _ = writeln!(
-                out,
-                "      note: Git sync deploys only to {}; resolving while the stack is in {} \
-                 cannot help",
-                DEPLOYABLE_STACK_STATUSES.join(", "),
-                useless.join(", ")
-            );
-        }
-    }
-    if let Some(guard) = resolution.loop_guard {
-        let _ = writeln!(
-            out,
-            "      only while fewer than {} blocker(s) were resolved by blocker-resolver on the \
-             stack in the last {}; past that, held back and reported as critical",
-            guard.max_resolutions,
-            humantime::format_duration(guard.window)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "      records {:?} (at most {} of {MAX_RESOLVED_REASON_CHARS} characters)",
-        resolution.resolved_reason(PLACEHOLDER_BLOCKER_ID),
-        resolution.reason.longest_chars
-    );
 }
 
 /// JSON when it looks like JSON (a document YAML may read differently), YAML otherwise.
@@ -725,13 +646,6 @@ mod tests {
                 "stack-busy-elsewhere",
             ]
         );
-        let text = rules.describe();
-        assert!(
-            text.contains("1. never-touch-failed-rollbacks (ignore)"),
-            "{text}"
-        );
-        assert!(text.contains("once it is at least 10m old"), "{text}");
-        assert!(text.contains("fewer than 3 blocker(s)"), "{text}");
     }
 
     #[test]
@@ -739,10 +653,6 @@ mod tests {
         for text in ["[]", "rules: []", "{\"rules\": []}"] {
             let rules = RuleSet::parse(text).expect(text);
             assert!(rules.rules().is_empty());
-            assert_eq!(
-                rules.describe(),
-                "No rules: blocker-resolver resolves nothing.\n"
-            );
         }
     }
 
@@ -945,19 +855,6 @@ mod tests {
             err.to_string()
                 .starts_with("rule #2 \"fine\": field `name`: rule #1 already has this name"),
             "{err}"
-        );
-    }
-
-    #[test]
-    fn statuses_git_sync_cannot_deploy_to_get_a_note() {
-        let rules = RuleSet::parse(
-            "- name: a\n  reason: x\n  action: resolve\n  resolved_reason: r\n  stack_status_in: [UPDATE_ROLLBACK_FAILED]\n",
-        )
-        .expect("valid, if useless");
-        assert!(
-            rules
-                .describe()
-                .contains("resolving while the stack is in UPDATE_ROLLBACK_FAILED cannot help")
         );
     }
 }
