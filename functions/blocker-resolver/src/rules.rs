@@ -954,4 +954,78 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn both_forms_of_the_document_read_the_same_rules() {
+        let rule =
+            "{name: a, reason: x, action: resolve, resolved_reason: 'by {rule}', min_age: 5m}";
+        for text in [format!("[{rule}]"), format!("rules: [{rule}]")] {
+            let rules = RuleSet::parse(&text).expect(&text);
+            let [only] = rules.rules() else {
+                panic!("{text}: one rule");
+            };
+            assert_eq!(only.name, "a");
+            let resolution = only.resolution().expect("a resolve rule");
+            assert_eq!(resolution.min_age, Some(Duration::from_secs(300)));
+            assert_eq!(resolution.resolved_reason("b"), "by a");
+        }
+    }
+
+    #[test]
+    fn an_unknown_field_is_rejected_with_its_path() {
+        let ok = "{name: ok, reason: x, action: ignore}";
+        let bad = "{name: typo, reason: x, action: ignore, stack_status_in: [UPDATE_COMPLETE], windw: 1h}";
+        for (text, path) in [
+            (format!("[{ok}, {bad}]"), "[1].windw"),
+            (format!("rules: [{ok}, {bad}]"), "rules[1].windw"),
+        ] {
+            let err = RuleSet::parse(&text).expect_err(&text).to_string();
+            assert!(
+                err.starts_with(&format!(
+                    "rule #2 \"typo\": {path}: unknown field `windw`, expected one of"
+                )),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_path_and_what_is_expected() {
+        let cases = [
+            (
+                "- name: 7\n  reason: x\n  action: ignore",
+                "rule #1: [0].name: invalid type: integer `7`, expected a string",
+            ),
+            (
+                "rules:\n  - {name: a, reason: x, action: resolve, resolved_reason: r, stack_status_in: [UPDATE_COMPLETE, 5]}",
+                "rule #1 \"a\": rules[0].stack_status_in[1]: invalid type: integer `5`, expected a string",
+            ),
+            (
+                "[{\"name\": \"a\", \"reason\": \"x\", \"action\": \"resolve\", \"resolved_reason\": \"r\", \"max_resolutions\": 2.5, \"window\": \"1h\"}]",
+                "rule #1 \"a\": [0].max_resolutions: invalid type: floating point `2.5`, expected a whole number of resolutions, at least 1",
+            ),
+            (
+                "- {name: a, reason: x, action: ignore, contexts: {K: 5}}",
+                "rule #1 \"a\": [0].contexts.K: invalid type: integer `5`, expected a string",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = RuleSet::parse(text).expect_err(text);
+            assert_eq!(err.to_string(), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_field_written_empty_still_counts_as_written() {
+        // serde reads an empty value as absent; these two must stay mistakes.
+        let err = RuleSet::parse("- name: a\n  reason: x\n  action: ignore\n  min_age:\n")
+            .expect_err("a guard on an ignore rule");
+        assert!(
+            err.to_string()
+                .contains("field `min_age`: applies only to `action: resolve`"),
+            "{err}"
+        );
+        let err = RuleSet::parse("rules:\n").expect_err("an empty `rules`");
+        assert!(err.to_string().ends_with("`rules` is empty"), "{err}");
+    }
 }
