@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use crate::rules::RuleSet;
 
+mod explain;
+
 pub const USAGE: &str = "\
 usage: blocker-resolver --check-rules FILE
 
@@ -77,7 +79,7 @@ pub fn check_rules_file(path: &std::path::Path) -> Result<String, String> {
     Ok(format!(
         "{shown}: {} valid rule(s)\n\n{}",
         rules.rules().len(),
-        rules.describe()
+        explain::rule_set(&rules)
     ))
 }
 

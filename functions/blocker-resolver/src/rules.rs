@@ -1,17 +1,22 @@
-//! The operator's rules: parsed, checked and compiled once, then matched against blockers.
+//! The operator's rules: read as a document, compiled once, then matched against blockers.
 //!
 //! A rules document is YAML or JSON: a list of rules, or a mapping whose only key `rules`
-//! holds that list. Every mistake is reported with the rule (position and name) and the
-//! field, because a rule that silently means something else could resolve the wrong blocker.
+//! holds that list. Reading it into [`RuleDoc`]s (serde, unknown fields denied) catches the
+//! mistakes of shape, each named by its path; compiling checks what a type cannot say:
+//! required fields, regular expressions, durations, statuses, the recorded reason's length and
+//! which fields go together. Every mistake names the rule (position and name) and the field,
+//! because a rule that silently means something else could resolve the wrong blocker.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
+use std::fmt;
 use std::time::Duration;
 
-use gitsync::domain::sync::{DEPLOYABLE_STACK_STATUSES, SyncBlocker};
+use gitsync::domain::sync::SyncBlocker;
 use regex::Regex;
-use serde::de::DeserializeOwned;
-use serde_yaml_ng::{Mapping, Value};
+use serde::de::Unexpected;
+use serde::{Deserialize, Deserializer};
+use serde_path_to_error::Segment;
+use serde_yaml_ng::Value;
 use thiserror::Error;
 
 /// UpdateSyncBlocker's ResolvedReason: 1 to 250 characters.
@@ -23,7 +28,8 @@ pub const MAX_BLOCKER_ID_CHARS: usize = 50;
 pub const MAX_WINDOW: Duration = Duration::from_secs(30 * 24 * 3600);
 const MAX_NAME_CHARS: usize = 64;
 const PLACEHOLDER_RULE: &str = "{rule}";
-const PLACEHOLDER_BLOCKER_ID: &str = "{blocker_id}";
+pub const PLACEHOLDER_BLOCKER_ID: &str = "{blocker_id}";
+const DURATION_EXPECTED: &str = "a duration such as \"10m\", \"6h\" or \"1h 30m\"";
 
 /// Every CloudFormation stack status (aws-sdk-cloudformation's `StackStatus`).
 pub const STACK_STATUSES: [&str; 23] = [
@@ -52,26 +58,6 @@ pub const STACK_STATUSES: [&str; 23] = [
     "UPDATE_ROLLBACK_IN_PROGRESS",
 ];
 
-const FIELDS: [&str; 9] = [
-    "name",
-    "reason",
-    "contexts",
-    "action",
-    "resolved_reason",
-    "min_age",
-    "stack_status_in",
-    "max_resolutions",
-    "window",
-];
-/// The fields that only mean something when the rule resolves.
-const RESOLVE_ONLY_FIELDS: [&str; 5] = [
-    "resolved_reason",
-    "min_age",
-    "stack_status_in",
-    "max_resolutions",
-    "window",
-];
-
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum RulesError {
     #[error("the rules are not valid {format}: {message}")]
@@ -85,8 +71,13 @@ pub enum RulesError {
     Shape(String),
     #[error("the document is empty; write `[]` for no rules (then nothing is ever resolved)")]
     Empty,
-    #[error("{rule}: {problem}")]
-    Rule { rule: String, problem: String },
+    /// A rule as written does not fit the format (serde's message, at `path`).
+    #[error("{rule}: {path}: {problem}")]
+    Document {
+        rule: String,
+        path: String,
+        problem: String,
+    },
     #[error("{rule}: field `{field}`: {problem}")]
     Field {
         rule: String,
@@ -94,7 +85,6 @@ pub enum RulesError {
         problem: String,
     },
 }
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Resolve,
@@ -141,6 +131,18 @@ impl Rule {
         self.resolution.as_ref()
     }
 
+    /// The regular expression searched in CreatedReason, as written.
+    pub fn reason_pattern(&self) -> &str {
+        self.reason.as_str()
+    }
+
+    /// Each context key with the regular expression its value must match, as written.
+    pub fn contexts(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.contexts
+            .iter()
+            .map(|(key, pattern)| (key.as_str(), pattern.as_str()))
+    }
+
     /// The CreatedReason pattern and every context pattern match.
     pub fn matches(&self, blocker: &SyncBlocker) -> bool {
         self.reason.is_match(&blocker.created_reason)
@@ -157,6 +159,11 @@ impl Resolution {
     /// The ResolvedReason recorded on `blocker_id`.
     pub fn resolved_reason(&self, blocker_id: &str) -> String {
         self.reason.expand(blocker_id)
+    }
+
+    /// The most characters `resolved_reason` can return, for the longest blocker Id.
+    pub fn longest_reason_chars(&self) -> usize {
+        self.reason.longest_chars
     }
 
     /// Whether `resolved_reason` is one this rule records (for any blocker Id).
@@ -253,48 +260,7 @@ impl RuleSet {
     /// Parses, checks and compiles a YAML or JSON rules document.
     pub fn parse(text: &str) -> Result<Self, RulesError> {
         let document = read_document(text)?;
-        let items = match document {
-            Value::Sequence(items) => items,
-            Value::Mapping(mut mapping) => {
-                let extra: Vec<String> = mapping
-                    .keys()
-                    .filter(|key| key.as_str() != Some("rules"))
-                    .map(describe_key)
-                    .collect();
-                if !extra.is_empty() {
-                    return Err(RulesError::Shape(format!(
-                        "unexpected top-level key(s) {}",
-                        extra.join(", ")
-                    )));
-                }
-                match mapping.remove("rules") {
-                    Some(Value::Sequence(items)) => items,
-                    Some(other) => {
-                        return Err(RulesError::Shape(format!("`rules` is {}", kind_of(&other))));
-                    }
-                    None => return Err(RulesError::Shape("`rules` is missing".into())),
-                }
-            }
-            Value::Null => return Err(RulesError::Empty),
-            other => return Err(RulesError::Shape(format!("got {}", kind_of(&other)))),
-        };
-        let mut rules: Vec<Rule> = Vec::with_capacity(items.len());
-        for (index, item) in items.into_iter().enumerate() {
-            let rule = compile_rule(index + 1, item)?;
-            if let Some(first) = rules.iter().find(|r| r.name == rule.name) {
-                return Err(RulesError::Field {
-                    rule: label(rule.position, Some(&rule.name)),
-                    field: "name",
-                    problem: format!(
-                        "rule #{} already has this name; names identify rules in reports and \
-                         in the recorded reasons, so they must be unique",
-                        first.position
-                    ),
-                });
-            }
-            rules.push(rule);
-        }
-        Ok(Self { rules })
+        compile(rules_as_written(&document)?)
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -313,101 +279,126 @@ impl RuleSet {
             .filter_map(Rule::resolution)
             .any(|resolution| resolution.recorded(resolved_reason))
     }
+}
 
-    /// What each rule means, in words, for `--check-rules`.
-    pub fn describe(&self) -> String {
-        if self.rules.is_empty() {
-            return "No rules: blocker-resolver resolves nothing.\n".into();
-        }
-        let mut out = String::new();
-        for rule in &self.rules {
-            describe_rule(&mut out, rule);
-            out.push('\n');
-        }
-        out.push_str(
-            "Rules are tried in this order; the first that matches a blocker decides. A blocker \
-             no rule matches is left alone.\n",
-        );
-        out
+// ---------------------------------------------------------------------------------------------
+// The document as written.
+
+/// `{rules: [...]}`, the second form of the document.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wrapped {
+    /// `None` when missing, `Some(None)` when written empty: serde would read an empty
+    /// `rules:` as no rule at all, and an operator who forgot to indent the list means some.
+    #[serde(default, deserialize_with = "written")]
+    rules: Option<Option<Vec<RuleDoc>>>,
+}
+
+/// One rule as written. The required fields are optional here so that the compile step says
+/// what each one is for; the resolve-only fields keep whether they were written at all, even
+/// empty, because on an `ignore` rule writing one is the mistake (a guard the operator
+/// believes in would do nothing).
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with the fields name, reason, contexts, action, resolved_reason, \
+                 min_age, stack_status_in, max_resolutions, window"
+)]
+struct RuleDoc {
+    name: Option<String>,
+    reason: Option<String>,
+    contexts: Option<BTreeMap<String, String>>,
+    action: Option<String>,
+    #[serde(default, deserialize_with = "written")]
+    resolved_reason: Option<Option<String>>,
+    #[serde(default, deserialize_with = "written")]
+    min_age: Option<Option<DurationText>>,
+    #[serde(default, deserialize_with = "written")]
+    stack_status_in: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "written")]
+    max_resolutions: Option<Option<Count>>,
+    #[serde(default, deserialize_with = "written")]
+    window: Option<Option<DurationText>>,
+}
+
+impl RuleDoc {
+    /// The first resolve-only field written, in the order of the format's table.
+    fn resolve_only_field(&self) -> Option<&'static str> {
+        [
+            ("resolved_reason", self.resolved_reason.is_some()),
+            ("min_age", self.min_age.is_some()),
+            ("stack_status_in", self.stack_status_in.is_some()),
+            ("max_resolutions", self.max_resolutions.is_some()),
+            ("window", self.window.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(field, written)| written.then_some(field))
     }
 }
 
-fn describe_rule(out: &mut String, rule: &Rule) {
-    let action = match rule.action() {
-        Action::Resolve => "resolve",
-        Action::Ignore => "ignore",
-    };
-    let _ = writeln!(out, "{}. {} ({action})", rule.position, rule.name);
-    let _ = writeln!(
-        out,
-        "   matches an ACTIVE blocker whose CreatedReason matches /{}/",
-        rule.reason.as_str()
-    );
-    for (key, pattern) in &rule.contexts {
-        let _ = writeln!(
-            out,
-            "   and that has a context {key} whose value matches /{}/",
-            pattern.as_str()
-        );
-    }
-    let Some(resolution) = rule.resolution() else {
-        let _ = writeln!(
-            out,
-            "   -> leaves it alone: no later rule is tried for it, nothing is recorded or reported"
-        );
-        return;
-    };
-    let _ = writeln!(out, "   -> resolves it (in enforce mode)");
-    match resolution.min_age {
-        Some(min_age) => {
-            let _ = writeln!(
-                out,
-                "      once it is at least {} old (younger ones wait for a later event or sweep)",
-                humantime::format_duration(min_age)
-            );
+/// Called only for a field that is there: `Some`, whatever its value, `null` included.
+fn written<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A duration as written, read by humantime when compiling. A type of its own so that
+/// serde's message for a number (`min_age: 600`) says what a duration looks like.
+#[derive(Debug)]
+struct DurationText(String);
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = DurationText;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str(DURATION_EXPECTED)
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<DurationText, E> {
+                Ok(DurationText(text.to_owned()))
+            }
         }
-        None => {
-            let _ = writeln!(out, "      whatever its age");
+        deserializer.deserialize_str(Text)
+    }
+}
+
+/// `max_resolutions` as written. A type of its own so that serde's message for `-1` or `2.5`
+/// speaks of resolutions rather than of `u32`; 0 fits here and is refused when compiling,
+/// where the message can say what to write instead.
+#[derive(Debug)]
+struct Count(u32);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Number;
+        impl serde::de::Visitor<'_> for Number {
+            type Value = Count;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("a whole number of resolutions, at least 1")
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Count, E> {
+                u32::try_from(number)
+                    .map(Count)
+                    .map_err(|_| E::invalid_value(Unexpected::Unsigned(number), &self))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Count, E> {
+                match u64::try_from(number) {
+                    Ok(number) => self.visit_u64(number),
+                    Err(_) => Err(E::invalid_value(Unexpected::Signed(number), &self)),
+                }
+            }
         }
+        deserializer.deserialize_u32(Number)
     }
-    if let Some(statuses) = &resolution.stack_status_in {
-        let listed: Vec<&str> = statuses.iter().map(String::as_str).collect();
-        let _ = writeln!(
-            out,
-            "      only while the stack is in {} (checked with DescribeStacks); otherwise it is \
-             held back and reported as critical",
-            listed.join(", ")
-        );
-        let useless: Vec<&str> = listed
-            .iter()
-            .copied()
-            .filter(|status| !DEPLOYABLE_STACK_STATUSES.contains(status))
-            .collect();
-        if !useless.is_empty() {
-            let _ = writeln!(
-                out,
-                "      note: Git sync deploys only to {}; resolving while the stack is in {} \
-                 cannot help",
-                DEPLOYABLE_STACK_STATUSES.join(", "),
-                useless.join(", ")
-            );
-        }
-    }
-    if let Some(guard) = resolution.loop_guard {
-        let _ = writeln!(
-            out,
-            "      only while fewer than {} blocker(s) were resolved by blocker-resolver on the \
-             stack in the last {}; past that, held back and reported as critical",
-            guard.max_resolutions,
-            humantime::format_duration(guard.window)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "      records {:?} (at most {} of {MAX_RESOLVED_REASON_CHARS} characters)",
-        resolution.resolved_reason(PLACEHOLDER_BLOCKER_ID),
-        resolution.reason.longest_chars
-    );
 }
 
 /// JSON when it looks like JSON (a document YAML may read differently), YAML otherwise.
@@ -429,6 +420,53 @@ fn read_document(text: &str) -> Result<Value, RulesError> {
     })
 }
 
+/// The rules as written, in either form of the document. The document is read as a `Value`
+/// first: JSON and YAML then share one reader, and a Value does not turn `name: 123` into the
+/// string "123" as reading YAML text into a `String` would.
+fn rules_as_written(document: &Value) -> Result<Vec<RuleDoc>, RulesError> {
+    match document {
+        Value::Null => Err(RulesError::Empty),
+        Value::Sequence(_) => read(document),
+        Value::Mapping(_) => match read::<Wrapped>(document)?.rules {
+            Some(Some(rules)) => Ok(rules),
+            Some(None) => Err(RulesError::Shape("`rules` is empty".into())),
+            None => Err(RulesError::Shape("`rules` is missing".into())),
+        },
+        other => Err(RulesError::Shape(format!("got {}", kind_of(other)))),
+    }
+}
+
+fn read<'de, T: Deserialize<'de>>(document: &'de Value) -> Result<T, RulesError> {
+    serde_path_to_error::deserialize(document).map_err(|err| {
+        let path = err.path().to_string();
+        let problem = err.inner().to_string();
+        // The first index on the path is the rule's: `[2].min_age` or `rules[2].min_age`.
+        let index = err.path().iter().find_map(|segment| match segment {
+            Segment::Seq { index } => Some(*index),
+            _ => None,
+        });
+        match index {
+            Some(index) => RulesError::Document {
+                rule: label(index + 1, rule_name(document, index)),
+                path,
+                problem,
+            },
+            None if err.path().iter().next().is_none() => RulesError::Shape(problem),
+            None => RulesError::Shape(format!("{path}: {problem}")),
+        }
+    })
+}
+
+/// The name of the rule at `index` as written, if it is a string, to label its errors.
+fn rule_name(document: &Value, index: usize) -> Option<&str> {
+    document
+        .get("rules")
+        .unwrap_or(document)
+        .get(index)?
+        .get("name")?
+        .as_str()
+}
+
 fn label(position: usize, name: Option<&str>) -> String {
     match name {
         Some(name) => format!("rule #{position} {name:?}"),
@@ -448,20 +486,35 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
-fn describe_key(key: &Value) -> String {
-    match key.as_str() {
-        Some(key) => format!("`{key}`"),
-        None => kind_of(key).to_owned(),
+// ---------------------------------------------------------------------------------------------
+// Compiling: from the rules as written to the rules matched.
+
+fn compile(written: Vec<RuleDoc>) -> Result<RuleSet, RulesError> {
+    let mut rules: Vec<Rule> = Vec::with_capacity(written.len());
+    for (index, doc) in written.into_iter().enumerate() {
+        let rule = compile_rule(index + 1, doc)?;
+        if let Some(first) = rules.iter().find(|r| r.name == rule.name) {
+            return Err(RulesError::Field {
+                rule: label(rule.position, Some(&rule.name)),
+                field: "name",
+                problem: format!(
+                    "rule #{} already has this name; names identify rules in reports and \
+                     in the recorded reasons, so they must be unique",
+                    first.position
+                ),
+            });
+        }
+        rules.push(rule);
     }
+    Ok(RuleSet { rules })
 }
 
-/// One rule's fields, read one at a time so that every error names its field.
-struct Fields {
+/// Names the rule in every error of its fields.
+struct Checker {
     rule: String,
-    mapping: Mapping,
 }
 
-impl Fields {
+impl Checker {
     fn error(&self, field: &'static str, problem: impl Into<String>) -> RulesError {
         RulesError::Field {
             rule: self.rule.clone(),
@@ -470,31 +523,13 @@ impl Fields {
         }
     }
 
-    fn get<T: DeserializeOwned>(
+    fn required<T>(
         &self,
         field: &'static str,
-        expected: &str,
-    ) -> Result<Option<T>, RulesError> {
-        match self.mapping.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(value) => serde_yaml_ng::from_value(value.clone())
-                .map(Some)
-                .map_err(|_| {
-                    self.error(
-                        field,
-                        format!("expected {expected}, got {}", kind_of(value)),
-                    )
-                }),
-        }
-    }
-
-    fn required<T: DeserializeOwned>(
-        &self,
-        field: &'static str,
+        value: Option<T>,
         expected: &str,
     ) -> Result<T, RulesError> {
-        self.get(field, expected)?
-            .ok_or_else(|| self.error(field, format!("is required: {expected}")))
+        value.ok_or_else(|| self.error(field, format!("is required: {expected}")))
     }
 
     fn regex(&self, field: &'static str, pattern: &str) -> Result<Regex, RulesError> {
@@ -502,87 +537,52 @@ impl Fields {
             .map_err(|err| self.error(field, format!("is not a valid regular expression: {err}")))
     }
 
-    fn duration(&self, field: &'static str) -> Result<Option<Duration>, RulesError> {
-        const EXPECTED: &str = "a duration such as \"10m\", \"6h\" or \"1h 30m\"";
-        let Some(text) = self.get::<String>(field, EXPECTED)? else {
-            return Ok(None);
-        };
-        let duration = humantime::parse_duration(&text)
-            .map_err(|err| self.error(field, format!("{text:?} is not {EXPECTED}: {err}")))?;
-        Ok(Some(duration))
+    fn duration(
+        &self,
+        field: &'static str,
+        text: Option<DurationText>,
+    ) -> Result<Option<Duration>, RulesError> {
+        text.map(|DurationText(text)| {
+            humantime::parse_duration(&text).map_err(|err| {
+                self.error(field, format!("{text:?} is not {DURATION_EXPECTED}: {err}"))
+            })
+        })
+        .transpose()
     }
 }
 
-fn compile_rule(position: usize, item: Value) -> Result<Rule, RulesError> {
-    let Value::Mapping(mapping) = item else {
-        return Err(RulesError::Rule {
-            rule: label(position, None),
-            problem: format!(
-                "expected a mapping with the fields {}, got {}",
-                FIELDS.join(", "),
-                kind_of(&item)
-            ),
-        });
+fn compile_rule(position: usize, mut doc: RuleDoc) -> Result<Rule, RulesError> {
+    let check = Checker {
+        rule: label(position, doc.name.as_deref()),
     };
-    let name = mapping
-        .get("name")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let fields = Fields {
-        rule: label(position, name.as_deref()),
-        mapping,
-    };
-    for key in fields.mapping.keys() {
-        if !key.as_str().is_some_and(|key| FIELDS.contains(&key)) {
-            return Err(RulesError::Rule {
-                rule: fields.rule.clone(),
-                problem: format!(
-                    "unknown field {}; the fields are {}",
-                    describe_key(key),
-                    FIELDS.join(", ")
-                ),
-            });
-        }
-    }
-
-    let name: String = fields.required("name", "a name such as \"transient-throttling\"")?;
-    if !valid_name(&name) {
-        return Err(fields.error(
-            "name",
-            format!(
-                "{name:?} is not a valid name: 1 to {MAX_NAME_CHARS} of A-Z a-z 0-9 _ . -, \
-                 starting with a letter or digit"
-            ),
-        ));
-    }
-    let reason: String = fields.required("reason", "a regular expression on CreatedReason")?;
-    let reason = fields.regex("reason", &reason)?;
-    let contexts = fields
-        .get::<BTreeMap<String, String>>(
-            "contexts",
-            "a mapping of context key to regular expression",
-        )?
+    let name = compile_name(&check, doc.name.take())?;
+    let reason = check.required(
+        "reason",
+        doc.reason.take(),
+        "a regular expression on CreatedReason",
+    )?;
+    let reason = check.regex("reason", &reason)?;
+    let contexts = doc
+        .contexts
+        .take()
         .unwrap_or_default()
         .into_iter()
-        .map(|(key, pattern)| Ok((key, fields.regex("contexts", &pattern)?)))
+        .map(|(key, pattern)| Ok((key, check.regex("contexts", &pattern)?)))
         .collect::<Result<Vec<_>, RulesError>>()?;
-    let action: String = fields.required("action", "`resolve` or `ignore`")?;
+    let action = check.required("action", doc.action.take(), "`resolve` or `ignore`")?;
     let resolution = match action.as_str() {
-        "resolve" => Some(compile_resolution(&fields, &name)?),
-        "ignore" => {
-            if let Some(field) = RESOLVE_ONLY_FIELDS
-                .iter()
-                .find(|field| fields.mapping.contains_key(**field))
-            {
-                return Err(fields.error(
+        "resolve" => Some(compile_resolution(&check, doc, &name)?),
+        "ignore" => match doc.resolve_only_field() {
+            Some(field) => {
+                return Err(check.error(
                     field,
                     "applies only to `action: resolve`; an ignore rule leaves its blockers alone",
                 ));
             }
-            None
-        }
+            None => None,
+        },
         other => {
-            return Err(fields.error(
+            return Err(check.error(
                 "action",
                 format!("{other:?} is not an action: `resolve` or `ignore`"),
             ));
@@ -597,86 +597,101 @@ fn compile_rule(position: usize, item: Value) -> Result<Rule, RulesError> {
     })
 }
 
-fn compile_resolution(fields: &Fields, name: &str) -> Result<Resolution, RulesError> {
-    let template: String = fields.required(
+fn compile_name(check: &Checker, name: Option<String>) -> Result<String, RulesError> {
+    let name = check.required("name", name, "a name such as \"transient-throttling\"")?;
+    if !valid_name(&name) {
+        return Err(check.error(
+            "name",
+            format!(
+                "{name:?} is not a valid name: 1 to {MAX_NAME_CHARS} of A-Z a-z 0-9 _ . -, \
+                 starting with a letter or digit"
+            ),
+        ));
+    }
+    Ok(name)
+}
+
+fn compile_resolution(check: &Checker, doc: RuleDoc, name: &str) -> Result<Resolution, RulesError> {
+    let template = check.required(
         "resolved_reason",
+        doc.resolved_reason.flatten(),
         "the text recorded on the blocker, with {rule} and {blocker_id} placeholders",
     )?;
     let reason = ReasonTemplate::parse(&template, name)
-        .map_err(|problem| fields.error("resolved_reason", problem))?;
-    let min_age = fields.duration("min_age")?;
-    let stack_status_in = fields
-        .get::<Vec<String>>("stack_status_in", "a list of CloudFormation stack statuses")?
-        .map(|statuses| {
-            if statuses.is_empty() {
-                return Err(fields.error(
-                    "stack_status_in",
-                    "must list at least one status (leave it out to skip the check)",
-                ));
-            }
-            if let Some(unknown) = statuses
-                .iter()
-                .find(|status| !STACK_STATUSES.contains(&status.as_str()))
-            {
-                return Err(fields.error(
-                    "stack_status_in",
-                    format!(
-                        "{unknown:?} is not a CloudFormation stack status; the statuses are {}",
-                        STACK_STATUSES.join(", ")
-                    ),
-                ));
-            }
-            Ok(statuses.into_iter().collect::<BTreeSet<String>>())
-        })
-        .transpose()?;
-    let max_resolutions = fields.get::<u32>(
-        "max_resolutions",
-        "a whole number of resolutions, at least 1",
-    )?;
-    let window = fields.duration("window")?;
-    let loop_guard = match (max_resolutions, window) {
-        (None, None) => None,
-        (Some(_), None) => {
-            return Err(fields.error(
-                "window",
-                "is required with max_resolutions: the period over which resolutions are counted",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(fields.error(
-                "max_resolutions",
-                "is required with window: how many resolutions the window allows",
-            ));
-        }
-        (Some(0), Some(_)) => {
-            return Err(fields.error(
-                "max_resolutions",
-                "must be at least 1; to never resolve these blockers, use `action: ignore`",
-            ));
-        }
-        (Some(max_resolutions), Some(window)) => {
-            if window.is_zero() || window > MAX_WINDOW {
-                return Err(fields.error(
-                    "window",
-                    format!(
-                        "must be longer than 0 and at most {} (how long the ledger remembers \
-                         resolutions)",
-                        humantime::format_duration(MAX_WINDOW)
-                    ),
-                ));
-            }
-            Some(LoopGuard {
-                max_resolutions,
-                window,
-            })
-        }
-    };
+        .map_err(|problem| check.error("resolved_reason", problem))?;
     Ok(Resolution {
         reason,
-        min_age,
-        stack_status_in,
-        loop_guard,
+        min_age: check.duration("min_age", doc.min_age.flatten())?,
+        stack_status_in: doc
+            .stack_status_in
+            .flatten()
+            .map(|statuses| compile_statuses(check, statuses))
+            .transpose()?,
+        loop_guard: compile_loop_guard(
+            check,
+            doc.max_resolutions.flatten().map(|Count(count)| count),
+            check.duration("window", doc.window.flatten())?,
+        )?,
     })
+}
+
+fn compile_statuses(
+    check: &Checker,
+    statuses: Vec<String>,
+) -> Result<BTreeSet<String>, RulesError> {
+    if statuses.is_empty() {
+        return Err(check.error(
+            "stack_status_in",
+            "must list at least one status (leave it out to skip the check)",
+        ));
+    }
+    if let Some(unknown) = statuses
+        .iter()
+        .find(|status| !STACK_STATUSES.contains(&status.as_str()))
+    {
+        return Err(check.error(
+            "stack_status_in",
+            format!(
+                "{unknown:?} is not a CloudFormation stack status; the statuses are {}",
+                STACK_STATUSES.join(", ")
+            ),
+        ));
+    }
+    Ok(statuses.into_iter().collect())
+}
+
+fn compile_loop_guard(
+    check: &Checker,
+    max_resolutions: Option<u32>,
+    window: Option<Duration>,
+) -> Result<Option<LoopGuard>, RulesError> {
+    match (max_resolutions, window) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(check.error(
+            "window",
+            "is required with max_resolutions: the period over which resolutions are counted",
+        )),
+        (None, Some(_)) => Err(check.error(
+            "max_resolutions",
+            "is required with window: how many resolutions the window allows",
+        )),
+        (Some(0), Some(_)) => Err(check.error(
+            "max_resolutions",
+            "must be at least 1; to never resolve these blockers, use `action: ignore`",
+        )),
+        (Some(_), Some(window)) if window.is_zero() || window > MAX_WINDOW => Err(check.error(
+            "window",
+            format!(
+                "must be longer than 0 and at most {} (how long the ledger remembers \
+                 resolutions)",
+                humantime::format_duration(MAX_WINDOW)
+            ),
+        )),
+        (Some(max_resolutions), Some(window)) => Ok(Some(LoopGuard {
+            max_resolutions,
+            window,
+        })),
+    }
 }
 
 fn valid_name(name: &str) -> bool {
@@ -725,13 +740,6 @@ mod tests {
                 "stack-busy-elsewhere",
             ]
         );
-        let text = rules.describe();
-        assert!(
-            text.contains("1. never-touch-failed-rollbacks (ignore)"),
-            "{text}"
-        );
-        assert!(text.contains("once it is at least 10m old"), "{text}");
-        assert!(text.contains("fewer than 3 blocker(s)"), "{text}");
     }
 
     #[test]
@@ -739,10 +747,6 @@ mod tests {
         for text in ["[]", "rules: []", "{\"rules\": []}"] {
             let rules = RuleSet::parse(text).expect(text);
             assert!(rules.rules().is_empty());
-            assert_eq!(
-                rules.describe(),
-                "No rules: blocker-resolver resolves nothing.\n"
-            );
         }
     }
 
@@ -841,12 +845,15 @@ mod tests {
             ("name: x", "must be a list of rules"),
             ("", "the document is empty; write `[]` for no rules"),
             ("# only a comment", "the document is empty"),
-            ("rules: {}", "`rules` is a mapping"),
-            ("rulez: []", "unexpected top-level key(s) `rulez`"),
-            ("- just text", "rule #1: expected a mapping"),
+            ("rules: {}", "rules: invalid type: map, expected a sequence"),
+            ("rulez: []", "unknown field `rulez`, expected `rules`"),
+            (
+                "- just text",
+                "rule #1: [0]: invalid type: string \"just text\", expected a mapping with the fields name",
+            ),
             (
                 "- name: a\n  reason: x\n  action: ignore\n  stack_status: [UPDATE_COMPLETE]",
-                "rule #1 \"a\": unknown field `stack_status`",
+                "rule #1 \"a\": [0].stack_status: unknown field `stack_status`, expected one of `name`",
             ),
             (
                 "- reason: x\n  action: ignore",
@@ -870,7 +877,7 @@ mod tests {
             ),
             (
                 "- name: a\n  reason: x\n  contexts: [K]\n  action: ignore",
-                "field `contexts`: expected a mapping of context key to regular expression, got a list",
+                "rule #1 \"a\": [0].contexts: invalid type: sequence, expected a map",
             ),
             ("- name: a\n  reason: x", "field `action`: is required"),
             (
@@ -899,7 +906,7 @@ mod tests {
             ),
             (
                 "- name: a\n  reason: x\n  action: resolve\n  resolved_reason: r\n  min_age: 600",
-                "field `min_age`: expected a duration such as \"10m\", \"6h\" or \"1h 30m\", got a number",
+                "[0].min_age: invalid type: integer `600`, expected a duration such as \"10m\", \"6h\" or \"1h 30m\"",
             ),
             (
                 "- name: a\n  reason: x\n  action: resolve\n  resolved_reason: r\n  stack_status_in: [UPDATE_COMPLET]",
@@ -923,7 +930,7 @@ mod tests {
             ),
             (
                 "- name: a\n  reason: x\n  action: resolve\n  resolved_reason: r\n  max_resolutions: -1\n  window: 1h",
-                "field `max_resolutions`: expected a whole number",
+                "[0].max_resolutions: invalid value: integer `-1`, expected a whole number of resolutions",
             ),
             (
                 "- name: a\n  reason: x\n  action: resolve\n  resolved_reason: r\n  max_resolutions: 2\n  window: 31days",
@@ -949,15 +956,76 @@ mod tests {
     }
 
     #[test]
-    fn statuses_git_sync_cannot_deploy_to_get_a_note() {
-        let rules = RuleSet::parse(
-            "- name: a\n  reason: x\n  action: resolve\n  resolved_reason: r\n  stack_status_in: [UPDATE_ROLLBACK_FAILED]\n",
-        )
-        .expect("valid, if useless");
+    fn both_forms_of_the_document_read_the_same_rules() {
+        let rule =
+            "{name: a, reason: x, action: resolve, resolved_reason: 'by {rule}', min_age: 5m}";
+        for text in [format!("[{rule}]"), format!("rules: [{rule}]")] {
+            let rules = RuleSet::parse(&text).expect(&text);
+            let [only] = rules.rules() else {
+                panic!("{text}: one rule");
+            };
+            assert_eq!(only.name, "a");
+            let resolution = only.resolution().expect("a resolve rule");
+            assert_eq!(resolution.min_age, Some(Duration::from_secs(300)));
+            assert_eq!(resolution.resolved_reason("b"), "by a");
+        }
+    }
+
+    #[test]
+    fn an_unknown_field_is_rejected_with_its_path() {
+        let ok = "{name: ok, reason: x, action: ignore}";
+        let bad = "{name: typo, reason: x, action: ignore, stack_status_in: [UPDATE_COMPLETE], windw: 1h}";
+        for (text, path) in [
+            (format!("[{ok}, {bad}]"), "[1].windw"),
+            (format!("rules: [{ok}, {bad}]"), "rules[1].windw"),
+        ] {
+            let err = RuleSet::parse(&text).expect_err(&text).to_string();
+            assert!(
+                err.starts_with(&format!(
+                    "rule #2 \"typo\": {path}: unknown field `windw`, expected one of"
+                )),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_path_and_what_is_expected() {
+        let cases = [
+            (
+                "- name: 7\n  reason: x\n  action: ignore",
+                "rule #1: [0].name: invalid type: integer `7`, expected a string",
+            ),
+            (
+                "rules:\n  - {name: a, reason: x, action: resolve, resolved_reason: r, stack_status_in: [UPDATE_COMPLETE, 5]}",
+                "rule #1 \"a\": rules[0].stack_status_in[1]: invalid type: integer `5`, expected a string",
+            ),
+            (
+                "[{\"name\": \"a\", \"reason\": \"x\", \"action\": \"resolve\", \"resolved_reason\": \"r\", \"max_resolutions\": 2.5, \"window\": \"1h\"}]",
+                "rule #1 \"a\": [0].max_resolutions: invalid type: floating point `2.5`, expected a whole number of resolutions, at least 1",
+            ),
+            (
+                "- {name: a, reason: x, action: ignore, contexts: {K: 5}}",
+                "rule #1 \"a\": [0].contexts.K: invalid type: integer `5`, expected a string",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = RuleSet::parse(text).expect_err(text);
+            assert_eq!(err.to_string(), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_field_written_empty_still_counts_as_written() {
+        // serde reads an empty value as absent; these two must stay mistakes.
+        let err = RuleSet::parse("- name: a\n  reason: x\n  action: ignore\n  min_age:\n")
+            .expect_err("a guard on an ignore rule");
         assert!(
-            rules
-                .describe()
-                .contains("resolving while the stack is in UPDATE_ROLLBACK_FAILED cannot help")
+            err.to_string()
+                .contains("field `min_age`: applies only to `action: resolve`"),
+            "{err}"
         );
+        let err = RuleSet::parse("rules:\n").expect_err("an empty `rules`");
+        assert!(err.to_string().ends_with("`rules` is empty"), "{err}");
     }
 }
