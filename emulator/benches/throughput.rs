@@ -4,10 +4,9 @@
 //!
 //!     cargo bench -p connections-emulator --bench throughput
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use connections_emulator::launcher::{Launcher, RunningEmulator};
 use serde_json::json;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_connections-emulator");
@@ -17,38 +16,11 @@ const WARM_UP_REQUESTS: usize = 2_000;
 const MEASURED_REQUESTS: usize = 40_000;
 const SEEDED_CONNECTIONS: usize = 500;
 
-struct Emulator {
-    child: Child,
-    endpoint: String,
-}
-
-impl Emulator {
-    fn start() -> Self {
-        let mut child = Command::new(BINARY)
-            .args(["--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the emulator starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout is piped"))
-            .read_line(&mut line)
-            .expect("the emulator announces its address");
-        let endpoint = line
-            .trim_end()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_owned();
-        Emulator { child, endpoint }
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn start_emulator() -> RunningEmulator {
+    Launcher::new(BINARY)
+        .env("RUST_LOG", "warn")
+        .start()
+        .expect("the emulator starts and announces its address")
 }
 
 #[derive(Clone, Copy)]
@@ -137,7 +109,7 @@ fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
 }
 
 fn main() {
-    let emulator = Emulator::start();
+    let emulator = start_emulator();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -150,14 +122,14 @@ fn main() {
         });
         let http = reqwest::Client::builder().no_proxy().build().expect("an HTTP client");
         let seeded = http
-            .post(format!("{}/_emulator/seed", emulator.endpoint))
+            .post(emulator.admin_url("seed"))
             .json(&seed)
             .send()
             .await
             .expect("the emulator answers");
         assert!(seeded.status().is_success(), "seeding failed");
         let state: serde_json::Value = http
-            .get(format!("{}/_emulator/state", emulator.endpoint))
+            .get(emulator.admin_url("state"))
             .send()
             .await
             .expect("the emulator answers")
@@ -174,8 +146,8 @@ fn main() {
              {SEEDED_CONNECTIONS} connections in state, client and server on this machine"
         );
         for workload in [Workload::GetConnection, Workload::ListConnections, Workload::Mixed] {
-            drive(&emulator.endpoint, workload, WARM_UP_REQUESTS, &connection_arn).await;
-            let (elapsed, mut latencies) = drive(&emulator.endpoint, workload, MEASURED_REQUESTS, &connection_arn).await;
+            drive(emulator.endpoint(), workload, WARM_UP_REQUESTS, &connection_arn).await;
+            let (elapsed, mut latencies) = drive(emulator.endpoint(), workload, MEASURED_REQUESTS, &connection_arn).await;
             latencies.sort_unstable();
             let per_second = latencies.len() as f64 / elapsed.as_secs_f64();
             println!(

@@ -1,39 +1,14 @@
-//! connections-emulator: a local AWS CodeStar Connections (AWS CodeConnections) emulator
-//! speaking the real awsJson1_0 wire protocol over in-memory state.
+//! The connections-emulator command: parses the command line, sets up logging and runs
+//! the emulator (see the library for everything else).
 
-mod admin;
-mod api_error;
-mod arn;
-mod faults;
-mod model;
-mod operation;
-mod ops;
-mod pagination;
-mod protocol;
-mod scenario;
-mod server;
-mod state;
-mod validate;
-
-use std::future::IntoFuture;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
-use tokio::net::TcpListener;
-use tokio::signal::unix::{Signal, SignalKind, signal};
-use tokio::sync::watch;
+use connections_emulator::Options;
 use tracing_subscriber::EnvFilter;
-
-use crate::model::{Model, ModelError};
-use crate::scenario::ScenarioError;
-use crate::server::{AppState, Emulator, Settings};
-
-/// How long in-flight requests may take to finish after SIGTERM/SIGINT.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -75,25 +50,6 @@ fn parse_account(account: &str) -> Result<String, String> {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-enum StartError {
-    #[error("cannot load the service model: {0}")]
-    Model(#[from] ModelError),
-    #[error("{0}")]
-    Scenario(#[from] ScenarioError),
-    #[error("cannot listen on {address}: {source}")]
-    Listen {
-        address: SocketAddr,
-        source: std::io::Error,
-    },
-    #[error("cannot announce the address on stdout: {0}")]
-    Announce(std::io::Error),
-    #[error("cannot handle SIGINT and SIGTERM: {0}")]
-    Signals(std::io::Error),
-    #[error("the server failed: {0}")]
-    Serve(std::io::Error),
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -104,89 +60,17 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    match run(cli).await {
+    let options = Options {
+        listen: cli.listen,
+        scenario: cli.scenario,
+        region: cli.region,
+        account: cli.account,
+    };
+    match connections_emulator::run(options).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("connections-emulator: {error}");
             ExitCode::FAILURE
-        }
-    }
-}
-
-async fn run(cli: Cli) -> Result<(), StartError> {
-    let model = Model::load()?;
-    let settings = Settings {
-        region: cli.region,
-        account: cli.account,
-    };
-    let mut emulator = Emulator::default();
-    if let Some(path) = &cli.scenario {
-        let counts = scenario::load_file(path, &mut emulator, &model, &settings)?;
-        tracing::info!(scenario = %path.display(), ?counts, "scenario loaded");
-    }
-    let app = AppState::new(model, settings, emulator);
-    let stop_signals = StopSignals::install()?;
-
-    let listener = TcpListener::bind(cli.listen)
-        .await
-        .map_err(|source| StartError::Listen {
-            address: cli.listen,
-            source,
-        })?;
-    let address = listener.local_addr().map_err(|source| StartError::Listen {
-        address: cli.listen,
-        source,
-    })?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "listening on http://{address}")
-        .and_then(|()| stdout.flush())
-        .map_err(StartError::Announce)?;
-    drop(stdout);
-    tracing::info!(%address, region = %app.settings.region, account = %app.settings.account, "ready");
-
-    // Graceful shutdown waits for requests in flight, but never longer than SHUTDOWN_GRACE.
-    let (stopping, mut stop_requested) = watch::channel(false);
-    let server = axum::serve(listener, server::router(app))
-        .with_graceful_shutdown(async move {
-            stop_signals.received().await;
-            tracing::info!("shutting down");
-            stopping.send_replace(true);
-        })
-        .into_future();
-    tokio::select! {
-        served = server => served.map_err(StartError::Serve),
-        () = async move {
-            if stop_requested.wait_for(|stop| *stop).await.is_ok() {
-                tokio::time::sleep(SHUTDOWN_GRACE).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
-        } => {
-            tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; exiting anyway");
-            Ok(())
-        }
-    }
-}
-
-/// SIGINT and SIGTERM handlers, installed before the address is announced so that a
-/// signal sent right after start-up stops the emulator cleanly rather than killing it.
-struct StopSignals {
-    interrupt: Signal,
-    terminate: Signal,
-}
-
-impl StopSignals {
-    fn install() -> Result<Self, StartError> {
-        Ok(Self {
-            interrupt: signal(SignalKind::interrupt()).map_err(StartError::Signals)?,
-            terminate: signal(SignalKind::terminate()).map_err(StartError::Signals)?,
-        })
-    }
-
-    async fn received(mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
         }
     }
 }

@@ -58,17 +58,22 @@ pub fn page_size(max_results: Option<u32>) -> usize {
     }
 }
 
-/// Takes one page from rows in sequence order; answers the page and the token of the next
-/// one when rows remain.
+/// One page of a list, and the token of the next page when rows remain.
+pub struct Page<'a, T> {
+    pub items: Vec<&'a T>,
+    pub next_token: Option<String>,
+}
+
+/// Takes one page from rows in sequence order.
 pub fn take_page<'a, T: 'a>(
     rows: impl Iterator<Item = (u64, &'a T)>,
     size: usize,
     scope: &Scope,
-) -> (Vec<&'a T>, Option<String>) {
+) -> Page<'a, T> {
     let mut rows = rows.peekable();
-    let page: Vec<&T> = rows.by_ref().take(size).map(|(_, row)| row).collect();
-    let next = rows.peek().map(|(sequence, _)| scope.encode(*sequence));
-    (page, next)
+    let items: Vec<&T> = rows.by_ref().take(size).map(|(_, row)| row).collect();
+    let next_token = rows.peek().map(|(sequence, _)| scope.encode(*sequence));
+    Page { items, next_token }
 }
 
 #[cfg(test)]
@@ -101,12 +106,15 @@ mod tests {
     fn pages_end_without_a_token() {
         let rows = [(1, 'a'), (2, 'b'), (5, 'c')];
         let scope = Scope::new(&["ListHosts"]);
-        let (page, next) = take_page(rows.iter().map(|(s, r)| (*s, r)), 2, &scope);
-        assert_eq!(page, [&'a', &'b']);
-        assert_eq!(next.as_deref().map(|t| scope.decode(t)), Some(Ok(5)));
-        let (page, next) = take_page(rows.iter().map(|(s, r)| (*s, r)), 3, &scope);
-        assert_eq!(page.len(), 3);
-        assert_eq!(next, None);
+        let page = take_page(rows.iter().map(|(s, r)| (*s, r)), 2, &scope);
+        assert_eq!(page.items, [&'a', &'b']);
+        assert_eq!(
+            page.next_token.as_deref().map(|t| scope.decode(t)),
+            Some(Ok(5))
+        );
+        let page = take_page(rows.iter().map(|(s, r)| (*s, r)), 3, &scope);
+        assert_eq!(page.items.len(), 3);
+        assert_eq!(page.next_token, None);
     }
 
     #[test]

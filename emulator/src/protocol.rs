@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::operation::Operation;
-use crate::ops::{self, Context};
-use crate::server::{AppState, SharedState};
-use crate::state::{State as Resources, Timestamp};
+use crate::ops;
+use crate::service::{Backend, Service, SharedService};
+use crate::state::Timestamp;
 use crate::validate::validate_input;
 
 /// Largest request body the API accepts.
@@ -31,7 +31,7 @@ const TARGET: HeaderName = HeaderName::from_static("x-amz-target");
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 const ERROR_TYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
 
-pub async fn handle(State(app): State<SharedState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn handle(State(app): State<SharedService>, headers: HeaderMap, body: Body) -> Response {
     let request_id = Uuid::new_v4().to_string();
     let result = serve(&app, &headers, body).await;
     match result {
@@ -52,7 +52,7 @@ pub async fn handle(State(app): State<SharedState>, headers: HeaderMap, body: Bo
     }
 }
 
-async fn serve(app: &AppState, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
+async fn serve(app: &Service, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
     let body = read_body(body).await?;
     let operation = target_operation(headers)?;
     tracing::debug!(%operation, bytes = body.len(), "request");
@@ -74,12 +74,11 @@ async fn serve(app: &AppState, headers: &HeaderMap, body: Body) -> Result<Vec<u8
     };
 
     let fault = {
-        let mut emulator = app.lock();
-        emulator.calls.record(operation);
-        match emulator.faults.decide(operation) {
+        let mut backend = app.lock();
+        match backend.begin_call(operation) {
             None => {
-                let output = call.run(app, &mut emulator.state);
-                drop(emulator);
+                let output = call.run(&mut backend);
+                drop(backend);
                 return encode(output?);
             }
             Some(fault) => fault,
@@ -91,7 +90,7 @@ async fn serve(app: &AppState, headers: &HeaderMap, body: Body) -> Result<Vec<u8
     if let Some(error) = fault.error {
         return Err(error);
     }
-    let output = call.run(app, &mut app.lock().state);
+    let output = call.run(&mut app.lock());
     encode(output?)
 }
 
@@ -103,15 +102,15 @@ struct Call {
 }
 
 impl Call {
-    fn run(self, app: &AppState, resources: &mut Resources) -> Result<Value, ApiError> {
+    fn run(self, backend: &mut Backend) -> Result<Value, ApiError> {
         self.validation?;
-        let context = Context {
-            region: &app.settings.region,
-            account: &app.settings.account,
-            now: Timestamp::now(),
-            invalid_input: self.invalid_input,
-        };
-        ops::execute(self.operation, self.input, resources, &context)
+        ops::execute(
+            self.operation,
+            self.input,
+            backend,
+            self.invalid_input,
+            Timestamp::now(),
+        )
     }
 }
 

@@ -8,18 +8,19 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::arn::{self, ResourceKind};
-use crate::faults::{FaultConfig, Faults};
+use crate::faults::FaultConfig;
 use crate::model::Model;
-use crate::ops::{MAX_TAGS_PER_RESOURCE, NEW_HOST_STATUS};
-use crate::server::{Emulator, Settings};
+use crate::service::rules::{
+    self, MAX_TAGS_PER_RESOURCE, NEW_HOST_STATUS, ProviderTypeProblem, SyncConfigurationChoices,
+};
+use crate::service::{Backend, Settings};
 use crate::state::{
     BlockerStatus, BlockerType, Connection, ConnectionRecord, ConnectionStatus, Host, HostRecord,
     KeyValue, LinkRecord, ProviderType, PublishDeploymentStatus, RepositoryLinkInfo, State,
-    SyncBlocker, SyncConfiguration, SyncConfigurationRecord, SyncType, Timestamp,
-    TriggerResourceUpdateOn, VpcConfiguration, sync_key,
+    SyncBlocker, SyncConfigurationRecord, SyncType, Timestamp, TriggerResourceUpdateOn,
+    VpcConfiguration, sync_key,
 };
 use crate::validate::validate_named;
 
@@ -146,9 +147,8 @@ pub struct SeedCounts {
 /// Reads a YAML scenario file and applies it.
 pub fn load_file(
     path: &Path,
-    emulator: &mut Emulator,
+    backend: &mut Backend,
     model: &Model,
-    settings: &Settings,
 ) -> Result<SeedCounts, ScenarioError> {
     let shown_path = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
@@ -161,40 +161,37 @@ pub fn load_file(
     };
     let document: ScenarioDocument =
         serde_yaml_ng::from_str(&text).map_err(|error| invalid(error.to_string()))?;
-    apply(document, emulator, model, settings, Timestamp::now()).map_err(invalid)
+    apply(document, backend, model, Timestamp::now()).map_err(invalid)
 }
 
-/// Applies a document to the emulator, all of it or (on the first error) none of it.
+/// Applies a document to the backend, all of it or (on the first error) none of it.
 pub fn apply(
     document: ScenarioDocument,
-    emulator: &mut Emulator,
+    backend: &mut Backend,
     model: &Model,
-    settings: &Settings,
     now: Timestamp,
 ) -> Result<SeedCounts, String> {
-    let faults = document
-        .faults
-        .clone()
-        .map(Faults::new)
-        .transpose()
-        .map_err(|message| format!("Faults: {message}"))?;
-    let mut draft = emulator.state.clone();
-    let mut loader = Loader {
-        model,
-        settings,
-        now,
-        state: &mut draft,
-    };
-    let counts = SeedCounts {
-        hosts: loader.hosts(document.hosts)?,
-        connections: loader.connections(document.connections)?,
-        repository_links: loader.repository_links(document.repository_links)?,
-        sync_configurations: loader.sync_configurations(document.sync_configurations)?,
-        sync_blockers: loader.sync_blockers(document.sync_blockers)?,
-    };
-    emulator.state = draft;
-    if let Some(faults) = faults {
-        emulator.faults = faults;
+    let faulted = |message: String| format!("Faults: {message}");
+    if let Some(faults) = &document.faults {
+        faults.check().map_err(faulted)?;
+    }
+    let counts = backend.change_all_or_nothing(|state, settings| {
+        let mut loader = Loader {
+            model,
+            settings,
+            now,
+            state,
+        };
+        Ok::<_, String>(SeedCounts {
+            hosts: loader.hosts(document.hosts)?,
+            connections: loader.connections(document.connections)?,
+            repository_links: loader.repository_links(document.repository_links)?,
+            sync_configurations: loader.sync_configurations(document.sync_configurations)?,
+            sync_blockers: loader.sync_blockers(document.sync_blockers)?,
+        })
+    })?;
+    if let Some(faults) = document.faults {
+        backend.set_faults(faults).map_err(faulted)?;
     }
     Ok(counts)
 }
@@ -230,7 +227,7 @@ impl Loader<'_> {
     }
 
     fn tags(&self, tags: BTreeMap<String, String>, at: &str) -> Result<Vec<KeyValue>, String> {
-        if tags.len() > MAX_TAGS_PER_RESOURCE {
+        if !rules::within_tag_limit(tags.len()) {
             return Err(format!(
                 "{at}.Tags: at most {MAX_TAGS_PER_RESOURCE} tags, got {}",
                 tags.len()
@@ -299,7 +296,7 @@ impl Loader<'_> {
             )?;
             let status = spec.status.unwrap_or_else(|| NEW_HOST_STATUS.to_owned());
             self.check("HostStatus", &status, &format!("{at}.Status"))?;
-            if !spec.provider_type.is_self_managed() {
+            if !rules::provider_has_hosts(spec.provider_type) {
                 return Err(format!(
                     "{at}.ProviderType: {} has no hosts; hosts are for GitHubEnterpriseServer and GitLabSelfManaged",
                     spec.provider_type.name()
@@ -331,16 +328,7 @@ impl Loader<'_> {
                     )?;
                     host_arn
                 }
-                None => {
-                    let suffix = Uuid::new_v4().simple().to_string();
-                    let id = format!("{}-{}", spec.name, &suffix[..8]);
-                    arn::build(
-                        &self.settings.region,
-                        &self.settings.account,
-                        ResourceKind::Host,
-                        &id,
-                    )
-                }
+                None => rules::new_host_arn(self.settings, &spec.name),
             };
             let tags = self.tags(spec.tags, &at)?;
             self.state.insert_host(HostRecord {
@@ -376,48 +364,43 @@ impl Loader<'_> {
                     spec.name
                 ));
             }
-            let (provider_type, host_arn) = match (&spec.host, spec.provider_type) {
-                (Some(host_name), requested) => {
-                    let host = &unique_by_name(
+            let host = match &spec.host {
+                Some(host_name) => Some(
+                    &unique_by_name(
                         self.state.hosts.values(),
                         |record| &record.host.name,
                         host_name,
                         "host",
                     )
                     .map_err(|message| format!("{at}.Host: {message}"))?
-                    .host;
-                    if let Some(requested) =
-                        requested.filter(|requested| *requested != host.provider_type)
-                    {
-                        return Err(format!(
-                            "{at}.ProviderType: {} differs from the provider type {} of host '{host_name}'",
-                            requested.name(),
-                            host.provider_type.name()
-                        ));
-                    }
-                    (host.provider_type, Some(host.host_arn.clone()))
-                }
-                (None, Some(provider_type)) if provider_type.is_self_managed() => {
-                    return Err(format!(
-                        "{at}.Host: a {} connection needs a Host",
-                        provider_type.name()
-                    ));
-                }
-                (None, Some(provider_type)) => (provider_type, None),
-                (None, None) => return Err(format!("{at}: give a ProviderType or a Host")),
+                    .host,
+                ),
+                None => None,
             };
+            let provider_type = rules::connection_provider_type(
+                spec.provider_type,
+                host.map(|host| host.provider_type),
+            )
+            .map_err(|problem| match problem {
+                ProviderTypeProblem::DiffersFromHost { requested, host } => format!(
+                    "{at}.ProviderType: {} differs from the provider type {} of host '{}'",
+                    requested.name(),
+                    host.name(),
+                    spec.host.as_deref().unwrap_or_default()
+                ),
+                ProviderTypeProblem::NeedsHost(requested) => {
+                    format!("{at}.Host: a {} connection needs a Host", requested.name())
+                }
+                ProviderTypeProblem::Missing => format!("{at}: give a ProviderType or a Host"),
+            })?;
+            let host_arn = host.map(|host| host.host_arn.clone());
             let connection_arn = match spec.arn {
                 Some(connection_arn) => {
                     let taken = self.state.connection(&connection_arn).is_some();
                     self.explicit_arn(&connection_arn, ResourceKind::Connection, taken, &at)?;
                     connection_arn
                 }
-                None => arn::build(
-                    &self.settings.region,
-                    &self.settings.account,
-                    ResourceKind::Connection,
-                    &Uuid::new_v4().to_string(),
-                ),
+                None => rules::new_connection_arn(self.settings),
             };
             let tags = self.tags(spec.tags, &at)?;
             self.state.insert_connection(ConnectionRecord {
@@ -536,7 +519,7 @@ impl Loader<'_> {
             (None, Some(link_arn)) => self
                 .explicit_arn(link_arn, ResourceKind::RepositoryLink, false, at)?
                 .to_owned(),
-            (None, None) => Uuid::new_v4().to_string(),
+            (None, None) => rules::new_repository_link_id(),
         };
         self.check("RepositoryLinkId", &id, &format!("{at}.Id"))?;
         if self.state.links.contains_key(&id) {
@@ -555,12 +538,7 @@ impl Loader<'_> {
                 }
                 link_arn
             }
-            None => arn::build(
-                &self.settings.region,
-                &self.settings.account,
-                ResourceKind::RepositoryLink,
-                &id,
-            ),
+            None => rules::repository_link_arn(self.settings, &id),
         };
         Ok((id, link_arn))
     }
@@ -621,21 +599,20 @@ impl Loader<'_> {
                     spec.sync_type.name()
                 ));
             }
-            let configuration = SyncConfiguration {
-                branch,
-                config_file: spec
-                    .config_file
-                    .unwrap_or_else(|| DEFAULT_CONFIG_FILE.to_owned()),
-                owner_id: link.owner_id.clone(),
-                provider_type: link.provider_type,
-                repository_link_id: link.repository_link_id.clone(),
-                repository_name: link.repository_name.clone(),
-                resource_name: spec.resource_name,
-                role_arn,
-                sync_type: spec.sync_type,
-                publish_deployment_status: spec.publish_deployment_status,
-                trigger_resource_update_on: spec.trigger_resource_update_on,
-            };
+            let configuration = rules::sync_configuration_on(
+                link,
+                SyncConfigurationChoices {
+                    branch,
+                    config_file: spec
+                        .config_file
+                        .unwrap_or_else(|| DEFAULT_CONFIG_FILE.to_owned()),
+                    resource_name: spec.resource_name,
+                    role_arn,
+                    sync_type: spec.sync_type,
+                    publish_deployment_status: spec.publish_deployment_status,
+                    trigger_resource_update_on: spec.trigger_resource_update_on,
+                },
+            );
             new_records.push((key, SyncConfigurationRecord::new(configuration)));
         }
         for (_, record) in new_records {
@@ -687,10 +664,10 @@ impl Loader<'_> {
         let count = blockers.len();
         for (index, spec) in blockers.into_iter().enumerate() {
             let at = format!("SyncBlockers[{index}]");
-            if spec.created_reason.trim().is_empty() {
+            if !rules::reason_is_given(&spec.created_reason) {
                 return Err(format!("{at}.CreatedReason: must not be empty"));
             }
-            let id = spec.id.unwrap_or_else(|| Uuid::new_v4().to_string());
+            let id = spec.id.unwrap_or_else(rules::new_blocker_id);
             self.check("Id", &id, &format!("{at}.Id"))?;
             let created_at = match &spec.created_at {
                 Some(text) => self.time(text, &format!("{at}.CreatedAt"))?,
@@ -763,19 +740,13 @@ mod tests {
         }
     }
 
-    fn load(yaml: &str) -> Result<(Emulator, SeedCounts), String> {
+    fn load(yaml: &str) -> Result<(Backend, SeedCounts), String> {
         let model = Model::load().map_err(|error| error.to_string())?;
         let document: ScenarioDocument =
             serde_yaml_ng::from_str(yaml).map_err(|error| error.to_string())?;
-        let mut emulator = Emulator::default();
-        let counts = apply(
-            document,
-            &mut emulator,
-            &model,
-            &settings(),
-            Timestamp::now(),
-        )?;
-        Ok((emulator, counts))
+        let mut backend = Backend::new(settings());
+        let counts = apply(document, &mut backend, &model, Timestamp::now())?;
+        Ok((backend, counts))
     }
 
     const SMALL: &str = r#"
@@ -820,7 +791,7 @@ Faults:
 
     #[test]
     fn a_document_creates_everything_it_names() {
-        let (emulator, counts) = load(SMALL).expect("loads");
+        let (backend, counts) = load(SMALL).expect("loads");
         assert_eq!(
             (
                 counts.hosts,
@@ -831,8 +802,8 @@ Faults:
             ),
             (1, 2, 2, 1, 2)
         );
-        let connection = emulator
-            .state
+        let connection = backend
+            .state()
             .connection("arn:aws:codestar-connections:us-east-1:123456789012:connection/0b3c5d7e-1111-2222-3333-444455556666")
             .expect("found under either prefix");
         assert!(
@@ -845,8 +816,8 @@ Faults:
             connection.connection.provider_type,
             ProviderType::GitHubEnterpriseServer
         );
-        let record = emulator
-            .state
+        let record = backend
+            .state()
             .sync_configurations
             .get("CFN_STACK_SYNC/payments")
             .expect("configured");
@@ -856,7 +827,7 @@ Faults:
         );
         assert_eq!(record.blockers[0].status, BlockerStatus::Active);
         assert_eq!(record.blockers[1].status, BlockerStatus::Resolved);
-        assert_eq!(emulator.faults.config().latency_ms, 5);
+        assert_eq!(backend.fault_config().latency_ms, 5);
     }
 
     #[test]
@@ -907,20 +878,11 @@ Faults:
     #[test]
     fn a_failing_document_changes_nothing() {
         let model = Model::load().expect("model");
-        let mut emulator = Emulator::default();
+        let mut backend = Backend::new(settings());
         let yaml = "Connections:\n  - Name: ok\n    ProviderType: GitHub\n  - Name: bad\n";
         let document: ScenarioDocument = serde_yaml_ng::from_str(yaml).expect("parses");
-        assert!(
-            apply(
-                document,
-                &mut emulator,
-                &model,
-                &settings(),
-                Timestamp::now()
-            )
-            .is_err()
-        );
-        assert_eq!(emulator.state.connections.values().count(), 0);
+        assert!(apply(document, &mut backend, &model, Timestamp::now()).is_err());
+        assert_eq!(backend.state().connections.values().count(), 0);
     }
 
     #[test]

@@ -1,105 +1,117 @@
-//! The shared application state and the HTTP routes.
+//! The HTTP server: the routes, and running it from start-up to a graceful stop.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::future::IntoFuture;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::watch;
 
 use crate::admin;
-use crate::faults::Faults;
-use crate::model::Model;
-use crate::operation::Operation;
+use crate::model::{Model, ModelError};
 use crate::protocol;
-use crate::state::State;
+use crate::scenario::{self, ScenarioError};
+use crate::service::{Backend, Service, Settings, SharedService};
 
-/// Where the emulated resources live.
+/// How long in-flight requests may take to finish after SIGTERM/SIGINT.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// What the command line chooses.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub struct Options {
+    pub listen: SocketAddr,
+    pub scenario: Option<PathBuf>,
     pub region: String,
     pub account: String,
 }
 
-/// How many calls each operation received since the last reset.
-#[derive(Debug, Clone)]
-pub struct CallCounts {
-    by_operation: Vec<u64>,
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot load the service model: {0}")]
+    Model(#[from] ModelError),
+    #[error("{0}")]
+    Scenario(#[from] ScenarioError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot announce the address on stdout: {0}")]
+    Announce(std::io::Error),
+    #[error("cannot handle SIGINT and SIGTERM: {0}")]
+    Signals(std::io::Error),
+    #[error("the server failed: {0}")]
+    Serve(std::io::Error),
 }
 
-impl Default for CallCounts {
-    fn default() -> Self {
-        Self {
-            by_operation: vec![0; Operation::ALL.len()],
-        }
+/// Loads the model and the scenario, listens, announces `listening on http://ADDRESS` on
+/// stdout, and serves until SIGINT or SIGTERM.
+pub async fn run(options: Options) -> Result<(), StartError> {
+    let model = Model::load()?;
+    let settings = Settings {
+        region: options.region,
+        account: options.account,
+    };
+    let mut backend = Backend::new(settings.clone());
+    if let Some(path) = &options.scenario {
+        let counts = scenario::load_file(path, &mut backend, &model)?;
+        tracing::info!(scenario = %path.display(), ?counts, "scenario loaded");
     }
-}
+    let service = Service::new(model, backend);
+    let stop_signals = StopSignals::install()?;
 
-#[derive(Serialize)]
-pub struct CallReport {
-    pub total: u64,
-    pub operations: BTreeMap<&'static str, u64>,
-}
+    let listen_failed = |source| StartError::Listen {
+        address: options.listen,
+        source,
+    };
+    let listener = TcpListener::bind(options.listen)
+        .await
+        .map_err(listen_failed)?;
+    let address = listener.local_addr().map_err(listen_failed)?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on http://{address}")
+        .and_then(|()| stdout.flush())
+        .map_err(StartError::Announce)?;
+    drop(stdout);
+    tracing::info!(%address, region = %settings.region, account = %settings.account, "ready");
 
-impl CallCounts {
-    pub fn record(&mut self, operation: Operation) {
-        self.by_operation[operation.index()] += 1;
-    }
-
-    pub fn report(&self) -> CallReport {
-        let operations: BTreeMap<&'static str, u64> = Operation::ALL
-            .iter()
-            .zip(&self.by_operation)
-            .filter(|(_, count)| **count > 0)
-            .map(|(operation, count)| (operation.name(), *count))
-            .collect();
-        CallReport {
-            total: operations.values().sum(),
-            operations,
-        }
-    }
-}
-
-/// Everything that changes, behind one lock.
-#[derive(Debug, Clone, Default)]
-pub struct Emulator {
-    pub state: State,
-    pub faults: Faults,
-    pub calls: CallCounts,
-}
-
-pub struct AppState {
-    pub model: Model,
-    pub settings: Settings,
-    emulator: Mutex<Emulator>,
-}
-
-pub type SharedState = Arc<AppState>;
-
-impl AppState {
-    pub fn new(model: Model, settings: Settings, emulator: Emulator) -> SharedState {
-        Arc::new(Self {
-            model,
-            settings,
-            emulator: Mutex::new(emulator),
+    // Graceful shutdown waits for requests in flight, but never longer than SHUTDOWN_GRACE.
+    let (stopping, mut stop_requested) = watch::channel(false);
+    let server = axum::serve(listener, router(service))
+        .with_graceful_shutdown(async move {
+            stop_signals.received().await;
+            tracing::info!("shutting down");
+            stopping.send_replace(true);
         })
-    }
-
-    /// The lock is never held across an await; a panic while holding it cannot leave a
-    /// half-applied change (changes are applied after all checks), so poisoning is ignored.
-    pub fn lock(&self) -> MutexGuard<'_, Emulator> {
-        self.emulator.lock().unwrap_or_else(PoisonError::into_inner)
+        .into_future();
+    tokio::select! {
+        served = server => served.map_err(StartError::Serve),
+        () = async move {
+            if stop_requested.wait_for(|stop| *stop).await.is_ok() {
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => {
+            tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; exiting anyway");
+            Ok(())
+        }
     }
 }
 
-pub fn router(app: SharedState) -> Router {
+fn router(service: SharedService) -> Router {
     Router::new()
         .route("/", post(protocol::handle))
         .nest("/_emulator", admin::router())
         .fallback(not_found)
-        .with_state(app)
+        .with_state(service)
 }
 
 async fn not_found() -> Response {
@@ -110,4 +122,27 @@ async fn not_found() -> Response {
         })),
     )
         .into_response()
+}
+
+/// SIGINT and SIGTERM handlers, installed before the address is announced so that a
+/// signal sent right after start-up stops the emulator cleanly rather than killing it.
+struct StopSignals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl StopSignals {
+    fn install() -> Result<Self, StartError> {
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).map_err(StartError::Signals)?,
+            terminate: signal(SignalKind::terminate()).map_err(StartError::Signals)?,
+        })
+    }
+
+    async fn received(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
 }

@@ -7,7 +7,6 @@
 //! all talked to with the real AWS SDK for Rust. `scripts/test.sh` installs the tools and
 //! builds everything once before the tests run.
 
-use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,6 +18,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
+use connections_emulator::launcher::{Launcher, RunningEmulator};
 use serde_json::Value;
 
 pub const REGION: &str = "us-east-1";
@@ -132,7 +132,7 @@ async fn json_response(response: reqwest::Result<reqwest::Response>, what: &str)
 /// The CodeStar Connections emulator, started from the workspace's build.
 pub struct Emulator {
     pub url: String,
-    _process: Process,
+    process: RunningEmulator,
 }
 
 impl Emulator {
@@ -150,45 +150,28 @@ impl Emulator {
             "{} is missing: build the workspace first (cargo build --workspace)",
             binary.display()
         );
-        let mut command = Command::new(binary);
-        command
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--region",
-                REGION,
-                "--account",
-                ACCOUNT,
-            ])
-            .stdout(Stdio::piped())
+        let mut launcher = Launcher::new(binary)
+            .args(["--region", REGION, "--account", ACCOUNT])
             .stderr(Stdio::null());
         if let Some(scenario) = scenario {
-            command.arg("--scenario").arg(scenario);
+            launcher = launcher.scenario(scenario);
         }
-        let mut process = Process::spawn(command, "connections-emulator");
-        let stdout = process.child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the emulator's first line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from the emulator: {line:?}"))
-            .to_owned();
+        let process = launcher
+            .start()
+            .unwrap_or_else(|err| panic!("connections-emulator: {err}"));
         Self {
-            url,
-            _process: process,
+            url: process.endpoint().to_owned(),
+            process,
         }
     }
 
     pub async fn admin(&self, path: &str, body: Value) -> Value {
-        let url = format!("{}/_emulator/{path}", self.url);
+        let url = self.process.admin_url(path);
         json_response(http().post(&url).json(&body).send().await, &url).await
     }
 
     pub async fn admin_get(&self, path: &str) -> Value {
-        let url = format!("{}/_emulator/{path}", self.url);
+        let url = self.process.admin_url(path);
         json_response(http().get(&url).send().await, &url).await
     }
 }

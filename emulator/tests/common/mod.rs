@@ -2,14 +2,14 @@
 // Each test crate uses a different subset of these helpers.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_codestarconnections::Client;
 use aws_sdk_codestarconnections::config::{Credentials, Region};
+use connections_emulator::launcher::{Launcher, RunningEmulator};
 use serde_json::Value;
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_connections-emulator");
@@ -38,7 +38,7 @@ pub mod demo {
 
 /// A running emulator, killed when dropped.
 pub struct Emulator {
-    child: Child,
+    process: RunningEmulator,
     pub endpoint: String,
     http: reqwest::Client,
 }
@@ -53,56 +53,35 @@ impl Emulator {
     }
 
     pub fn start_with(args: &[&str]) -> Self {
-        let mut child = Command::new(BINARY)
-            .args(["--listen", "127.0.0.1:0"])
+        let process = Launcher::new(BINARY)
             .args(args)
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the emulator binary starts");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the emulator prints its address");
-        let endpoint = line
-            .trim_end()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| {
-                let _ = child.kill();
-                panic!("unexpected first line from the emulator: {line:?}")
-            })
-            .to_owned();
+            .start()
+            .expect("the emulator starts and announces its address");
+        let endpoint = process.endpoint().to_owned();
         assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
         let http = reqwest::Client::builder()
             .no_proxy()
             .build()
             .expect("an HTTP client");
         Emulator {
-            child,
+            process,
             endpoint,
             http,
         }
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 
     /// Waits for the process to exit (after a signal), answering its exit status.
     pub fn wait_for_exit(mut self, timeout: Duration) -> std::process::ExitStatus {
-        let deadline = std::time::Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("process status") {
-                return status;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the emulator did not exit within {timeout:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.process
+            .wait_for_exit(timeout)
+            .expect("process status")
+            .unwrap_or_else(|| panic!("the emulator did not exit within {timeout:?}"))
     }
 
     /// An SDK client as production code builds one, pointed at the emulator, with the
@@ -183,12 +162,5 @@ impl Emulator {
 
     pub fn http(&self) -> &reqwest::Client {
         &self.http
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -1,0 +1,25 @@
+//! connections-emulator: a local AWS CodeStar Connections (AWS CodeConnections) emulator
+//! speaking the real awsJson1_0 wire protocol over in-memory state.
+//!
+//! Layers, each using only those below it: the model, validation, ARNs, errors and the
+//! state at the bottom; the service (state and rules); the wire protocol (`protocol`,
+//! `ops`), the admin API and scenarios on top of it; the server; the binary. `launcher`
+//! starts the built binary for other crates' tests and benchmarks.
+
+mod admin;
+mod api_error;
+mod arn;
+mod faults;
+pub mod launcher;
+mod model;
+mod operation;
+mod ops;
+mod pagination;
+mod protocol;
+mod scenario;
+mod server;
+mod service;
+mod state;
+mod validate;
+
+pub use server::{Options, StartError, run};

@@ -1,0 +1,185 @@
+//! The emulated service: the state and every rule over it, one method per domain action.
+//!
+//! The wire protocol (`ops`), the admin API (`admin`) and scenarios (`scenario`) sit on
+//! top of this layer and only translate: requests into calls, results into their JSON.
+//! As in moto's backends, failures are the service's own errors (`ApiError`); a request
+//! the service refuses as invalid answers `InvalidInput`, which the protocol renames for
+//! operations whose model lists `ValidationException` instead.
+
+mod resources;
+pub mod rules;
+mod sync;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::Serialize;
+
+use crate::faults::{Fault, FaultConfig, Faults};
+use crate::model::Model;
+use crate::operation::Operation;
+pub use crate::pagination::Page;
+use crate::state::{ConnectionRecord, HostRecord, LinkRecord, State, SyncConfigurationRecord};
+
+pub use resources::{ListConnectionsRequest, UpdateHostRequest, UpdateRepositoryLinkRequest};
+pub use sync::{
+    NewSyncBlocker, RepositorySyncStep, ResourceSyncStep, UpdateSyncConfigurationRequest,
+};
+
+/// Where the emulated resources live.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub region: String,
+    pub account: String,
+}
+
+/// How many calls each operation received since the last reset.
+#[derive(Debug, Clone)]
+pub struct CallCounts {
+    by_operation: Vec<u64>,
+}
+
+impl Default for CallCounts {
+    fn default() -> Self {
+        Self {
+            by_operation: vec![0; Operation::ALL.len()],
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct CallReport {
+    pub total: u64,
+    pub operations: BTreeMap<&'static str, u64>,
+}
+
+impl CallCounts {
+    fn record(&mut self, operation: Operation) {
+        self.by_operation[operation.index()] += 1;
+    }
+
+    fn report(&self) -> CallReport {
+        let operations: BTreeMap<&'static str, u64> = Operation::ALL
+            .iter()
+            .zip(&self.by_operation)
+            .filter(|(_, count)| **count > 0)
+            .map(|(operation, count)| (operation.name(), *count))
+            .collect();
+        CallReport {
+            total: operations.values().sum(),
+            operations,
+        }
+    }
+}
+
+/// The whole state, as the admin API shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StateDump<'a> {
+    region: &'a str,
+    account: &'a str,
+    connections: Vec<&'a ConnectionRecord>,
+    hosts: Vec<&'a HostRecord>,
+    repository_links: Vec<&'a LinkRecord>,
+    sync_configurations: Vec<&'a SyncConfigurationRecord>,
+    faults: &'a FaultConfig,
+}
+
+/// Everything that changes, behind one lock, and the actions on it.
+#[derive(Debug, Clone)]
+pub struct Backend {
+    settings: Settings,
+    state: State,
+    faults: Faults,
+    calls: CallCounts,
+}
+
+impl Backend {
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            state: State::default(),
+            faults: Faults::default(),
+            calls: CallCounts::default(),
+        }
+    }
+
+    /// Empty state, no faults, call counts zero; the region and account stay.
+    pub fn reset(&mut self) {
+        *self = Self::new(self.settings.clone());
+    }
+
+    pub fn call_report(&self) -> CallReport {
+        self.calls.report()
+    }
+
+    /// Counts a call and decides its fault, if any; faults take precedence over the
+    /// call's own outcome.
+    pub fn begin_call(&mut self, operation: Operation) -> Option<Fault> {
+        self.calls.record(operation);
+        self.faults.decide(operation)
+    }
+
+    #[cfg(test)]
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    #[cfg(test)]
+    pub fn fault_config(&self) -> &FaultConfig {
+        self.faults.config()
+    }
+
+    pub fn set_faults(&mut self, config: FaultConfig) -> Result<&FaultConfig, String> {
+        self.faults = Faults::new(config)?;
+        Ok(self.faults.config())
+    }
+
+    /// Applies a change to a copy of the state and keeps the copy only if the whole change
+    /// succeeds: a scenario applies all or nothing.
+    pub fn change_all_or_nothing<T, E>(
+        &mut self,
+        change: impl FnOnce(&mut State, &Settings) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut draft = self.state.clone();
+        let changed = change(&mut draft, &self.settings)?;
+        self.state = draft;
+        Ok(changed)
+    }
+
+    pub fn dump(&self) -> StateDump<'_> {
+        StateDump {
+            region: &self.settings.region,
+            account: &self.settings.account,
+            connections: self.state.connections.values().collect(),
+            hosts: self.state.hosts.values().collect(),
+            repository_links: self.state.links.values().collect(),
+            sync_configurations: self.state.sync_configurations.values().collect(),
+            faults: self.faults.config(),
+        }
+    }
+}
+
+/// The service as the HTTP layers share it: the model (read-only, used outside the lock
+/// to validate requests) and the backend behind its lock.
+pub struct Service {
+    pub model: Model,
+    backend: Mutex<Backend>,
+}
+
+pub type SharedService = Arc<Service>;
+
+impl Service {
+    pub fn new(model: Model, backend: Backend) -> SharedService {
+        Arc::new(Self {
+            model,
+            backend: Mutex::new(backend),
+        })
+    }
+
+    /// The lock is never held across an await; a panic while holding it cannot leave a
+    /// half-applied change (changes are applied after all checks), so poisoning is ignored.
+    pub fn lock(&self) -> MutexGuard<'_, Backend> {
+        self.backend.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
