@@ -5,7 +5,7 @@
 # release build. Arguments go to the runner (e.g. --quick, --skip-package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/tools.sh
+. scripts/tools.sh run
 target="${CARGO_TARGET_DIR:-target}"
 for package in connections-emulator bench $(scripts/functions.sh); do
   cargo build --release --quiet -p "$package" --bins

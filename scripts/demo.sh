@@ -8,7 +8,7 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "demo: cargo is not on PATH; install the Rust toolchain (rustup) first" >&2
   exit 1
 fi
-. scripts/tools.sh
+. scripts/tools.sh run
 echo "demo: building (the first build of the AWS SDK crates takes several minutes)" >&2
 for package in connections-emulator e2e $(scripts/functions.sh); do
   cargo build --quiet -p "$package" --bins

@@ -14,7 +14,7 @@ started=$SECONDS
 step() { printf '\n==> %s (%ds)\n' "$*" $((SECONDS - started)) >&2; }
 
 step "tools"
-. scripts/tools.sh
+. scripts/tools.sh all
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

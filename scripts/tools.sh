@@ -3,7 +3,10 @@
 # Python venv of its own (their pins conflict):
 #   venv     moto's server, the AWS CLI, cargo-lambda (which brings zig)
 #   sam      the AWS SAM CLI           checkov   checkov
-# Source it (`. scripts/tools.sh`) to get them on PATH; it is quick when already done.
+# Source it to get them on PATH; it is quick when already done. It installs only what the
+# caller needs:
+#   . scripts/tools.sh            everything (the tests)
+#   . scripts/tools.sh run        the venv only (the demo, the benchmarks)
 #
 # GITSYNC_GUARD_TOOLS overrides where the tools live (default: ~/.cache/gitsync-guard).
 set -euo pipefail
@@ -32,22 +35,27 @@ if ! command -v python3 >/dev/null 2>&1; then
   exit 1
 fi
 
-# The three installs are independent: run them side by side.
+# The installs are independent: run them side by side.
+pids=()
 install_venv venv "moto[server]==5.2.5" "awscli==1.46.3" "cargo-lambda==1.9.2" &
-venv_pid=$!
-install_venv sam "aws-sam-cli==1.170.0" &
-sam_pid=$!
-install_venv checkov "checkov==3.3.30" &
-checkov_pid=$!
-for pid in "$venv_pid" "$sam_pid" "$checkov_pid"; do
+pids+=($!)
+if [ "${1:-all}" != run ]; then
+  install_venv sam "aws-sam-cli==1.170.0" &
+  pids+=($!)
+  install_venv checkov "checkov==3.3.30" &
+  pids+=($!)
+fi
+for pid in "${pids[@]}"; do
   if ! wait "$pid"; then
     echo "tools: an install failed (see above); run again to retry" >&2
     exit 1
   fi
 done
 
-ln -sf "$tools_home/sam/bin/sam" "$tools_home/bin/sam"
-ln -sf "$tools_home/checkov/bin/checkov" "$tools_home/bin/checkov"
+if [ "${1:-all}" != run ]; then
+  ln -sf "$tools_home/sam/bin/sam" "$tools_home/bin/sam"
+  ln -sf "$tools_home/checkov/bin/checkov" "$tools_home/bin/checkov"
+fi
 export PATH="$tools_home/bin:$tools_home/venv/bin:$PATH"
 export GITSYNC_GUARD_VENV="$tools_home/venv"
 export SAM_CLI_TELEMETRY=0

@@ -531,3 +531,125 @@ pub async fn create_stack(moto: &Moto, name: &str) {
         .await
         .unwrap_or_else(|err| panic!("create stack {name} in moto: {err:?}"));
 }
+
+/// Reads a sample event of `events/` (a path relative to that folder).
+pub fn sample_event(relative: &str) -> Value {
+    let file = workspace_root().join("events").join(relative);
+    std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| panic!("{} is not readable JSON", file.display()))
+}
+
+/// Builds what every end-to-end test stands on: the emulator (optionally with a scenario),
+/// moto, the alert topic with its queue and the ledger table, and optionally a relay in front
+/// of SNS that the test can switch off.
+pub struct WorldBuilder {
+    test: String,
+    scenario: Option<PathBuf>,
+    sns_relay: bool,
+}
+
+/// The running services of one test, and the environment the functions get to use them.
+pub struct World {
+    pub emulator: Emulator,
+    pub moto: Moto,
+    pub sink: AlertSink,
+    /// In front of SNS, when the builder asked for it.
+    pub relay: Option<Relay>,
+    pub config: SdkConfig,
+    pub codestar: aws_sdk_codestarconnections::Client,
+    pub logs: PathBuf,
+}
+
+impl WorldBuilder {
+    pub fn new(test: &str) -> Self {
+        Self {
+            test: test.to_owned(),
+            scenario: None,
+            sns_relay: false,
+        }
+    }
+
+    /// An emulator scenario, relative to the workspace root.
+    pub fn scenario(mut self, relative: &str) -> Self {
+        self.scenario = Some(workspace_root().join(relative));
+        self
+    }
+
+    /// SNS reached through a [`Relay`], so that the test can make it unreachable.
+    pub fn sns_through_relay(mut self) -> Self {
+        self.sns_relay = true;
+        self
+    }
+
+    pub async fn build(self) -> World {
+        let logs = log_dir(&self.test);
+        let emulator = Emulator::start(self.scenario.as_deref());
+        let moto = Moto::start(&logs);
+        let sink = AlertSink::create(&moto).await;
+        let relay = match self.sns_relay {
+            true => Some(Relay::start(&moto.url).await),
+            false => None,
+        };
+        let config = sdk_config().await;
+        let codestar = aws_sdk_codestarconnections::Client::from_conf(
+            aws_sdk_codestarconnections::config::Builder::from(&config)
+                .endpoint_url(&emulator.url)
+                .build(),
+        );
+        World {
+            emulator,
+            moto,
+            sink,
+            relay,
+            config,
+            codestar,
+            logs,
+        }
+    }
+}
+
+impl World {
+    /// What every function needs: the topic, the table and the local endpoints.
+    pub fn function_env(&self) -> Vec<(&'static str, String)> {
+        let sns = self
+            .relay
+            .as_ref()
+            .map_or(&self.moto.url, |relay| &relay.url);
+        vec![
+            ("ALERT_TOPIC_ARN", self.sink.topic_arn.clone()),
+            ("LEDGER_TABLE", self.sink.table.clone()),
+            (
+                "AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS",
+                self.emulator.url.clone(),
+            ),
+            ("AWS_ENDPOINT_URL_SNS", sns.clone()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", self.moto.url.clone()),
+            ("AWS_ENDPOINT_URL_CLOUDFORMATION", self.moto.url.clone()),
+        ]
+    }
+
+    /// The functions under `cargo lambda watch`, with [`World::function_env`] and `extra`.
+    pub fn start_functions(&self, extra: &[(&'static str, String)]) -> LambdaWatch {
+        let mut env = self.function_env();
+        env.extend(extra.iter().cloned());
+        LambdaWatch::start(&env, &self.logs)
+    }
+
+    /// A DynamoDB client on moto, to look into the ledger table.
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&self.config)
+                .endpoint_url(&self.moto.url)
+                .build(),
+        )
+    }
+
+    /// The relay in front of SNS; the test built the world with one.
+    pub fn relay(&self) -> &Relay {
+        self.relay
+            .as_ref()
+            .expect("the world was built with WorldBuilder::sns_through_relay")
+    }
+}

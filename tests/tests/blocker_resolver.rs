@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use aws_sdk_codestarconnections::types::{BlockerStatus, SyncConfigurationType};
 use e2e::{
-    AlertSink, Emulator, LambdaWatch, Moto, ReceivedAlert, create_stack, log_dir, sdk_config,
-    workspace_root,
+    LambdaWatch, ReceivedAlert, WorldBuilder, create_stack, log_dir, sample_event, workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -46,12 +45,16 @@ fn recorded(rule: &str, blocker_id: &str) -> String {
 }
 
 struct World {
-    emulator: Emulator,
-    sink: AlertSink,
+    base: e2e::World,
     dry_run: LambdaWatch,
     enforce: LambdaWatch,
-    codestar: aws_sdk_codestarconnections::Client,
-    _moto: Moto,
+}
+
+impl std::ops::Deref for World {
+    type Target = e2e::World;
+    fn deref(&self) -> &e2e::World {
+        &self.base
+    }
 }
 
 /// Stacks `in_cloudformation` exist in moto (CREATE_COMPLETE); every stack of `stacks` is
@@ -63,23 +66,15 @@ async fn world(
     in_cloudformation: &[&str],
     blockers: Value,
 ) -> World {
-    let logs = log_dir(test);
-    let emulator = Emulator::start(None);
-    let moto = Moto::start(&logs);
-    let sink = AlertSink::create(&moto).await;
-    let config = sdk_config().await;
-    let codestar = aws_sdk_codestarconnections::Client::from_conf(
-        aws_sdk_codestarconnections::config::Builder::from(&config)
-            .endpoint_url(&emulator.url)
-            .build(),
-    );
+    let base = WorldBuilder::new(test).build().await;
     for stack in in_cloudformation {
-        create_stack(&moto, stack).await;
+        create_stack(&base.moto, stack).await;
     }
     let mut repositories: Vec<&str> = stacks.iter().map(|(_, repository)| *repository).collect();
     repositories.sort_unstable();
     repositories.dedup();
-    let seeded = emulator
+    let seeded = base
+        .emulator
         .admin(
             "seed",
             json!({
@@ -97,31 +92,17 @@ async fn world(
         )
         .await;
     assert_eq!(seeded["SyncConfigurations"], stacks.len(), "{seeded}");
-    let env = |mode: &str| {
-        vec![
-            ("ALERT_TOPIC_ARN", sink.topic_arn.clone()),
-            ("LEDGER_TABLE", sink.table.clone()),
+    let resolver = |mode: &str| {
+        base.start_functions(&[
             ("RESOLVER_RULES", RULES.to_owned()),
             ("RESOLVER_MODE", mode.to_owned()),
             ("SWEEP_CONCURRENCY", "4".to_owned()),
-            (
-                "AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS",
-                emulator.url.clone(),
-            ),
-            ("AWS_ENDPOINT_URL_SNS", moto.url.clone()),
-            ("AWS_ENDPOINT_URL_DYNAMODB", moto.url.clone()),
-            ("AWS_ENDPOINT_URL_CLOUDFORMATION", moto.url.clone()),
-        ]
+        ])
     };
-    let dry_run = LambdaWatch::start(&env("dry-run"), &logs);
-    let enforce = LambdaWatch::start(&env("enforce"), &logs);
     World {
-        emulator,
-        sink,
-        dry_run,
-        enforce,
-        codestar,
-        _moto: moto,
+        dry_run: resolver("dry-run"),
+        enforce: resolver("enforce"),
+        base,
     }
 }
 
@@ -134,11 +115,7 @@ fn blocker(stack: &str, id: &str, reason: &str, created: &str) -> Value {
 }
 
 fn schedule() -> Value {
-    let file = workspace_root().join("events/blocker-resolver/sweep-scheduler-input.json");
-    std::fs::read_to_string(&file)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_else(|| panic!("{} is not readable JSON", file.display()))
+    sample_event("blocker-resolver/sweep-scheduler-input.json")
 }
 
 impl World {

@@ -6,15 +6,11 @@
 //! status records in moto's table (partition `STATUS_SCOPE`, epoch seconds) 25 hours back,
 //! exactly what a day of real time would have left there.
 
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_codestarconnections::types::Tag;
 use aws_sdk_dynamodb::types::AttributeValue;
-use e2e::{
-    AlertSink, Emulator, LambdaWatch, Moto, ReceivedAlert, Relay, log_dir, sdk_config,
-    workspace_root,
-};
+use e2e::{LambdaWatch, ReceivedAlert, WorldBuilder, sample_event};
 use gitsync::ledger::STATUS_SCOPE;
 use serde_json::{Value, json};
 
@@ -28,64 +24,33 @@ const DATA_TEAM: &str = "arn:aws:codestar-connections:us-east-1:123456789012:con
 /// both take it for the same host.
 const GHES_HOST: &str = "arn:aws:codeconnections:us-east-1:123456789012:host/ghes-corp-5e1f2a3b";
 
+/// The shared world with the emulator's demo scenario, and the auditor running with SNS
+/// reached through a relay the test can switch off.
 struct World {
-    emulator: Emulator,
-    sink: AlertSink,
+    base: e2e::World,
     watch: LambdaWatch,
-    codestar: aws_sdk_codestarconnections::Client,
     dynamodb: aws_sdk_dynamodb::Client,
-    relay: Relay,
     schedule: Value,
-    _moto: Moto,
 }
 
-/// The emulator with the demo scenario, moto, and the auditor running with SNS reached
-/// through a relay the test can switch off.
+impl std::ops::Deref for World {
+    type Target = e2e::World;
+    fn deref(&self) -> &e2e::World {
+        &self.base
+    }
+}
+
 async fn world(test: &str) -> World {
-    let logs = log_dir(test);
-    let scenario: PathBuf = workspace_root().join("emulator/scenarios/demo.yaml");
-    let emulator = Emulator::start(Some(&scenario));
-    let moto = Moto::start(&logs);
-    let sink = AlertSink::create(&moto).await;
-    let relay = Relay::start(&moto.url).await;
-    let config = sdk_config().await;
-    let codestar = aws_sdk_codestarconnections::Client::from_conf(
-        aws_sdk_codestarconnections::config::Builder::from(&config)
-            .endpoint_url(&emulator.url)
-            .build(),
-    );
-    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&config)
-            .endpoint_url(&moto.url)
-            .build(),
-    );
-    let schedule_file = workspace_root().join("events/connection-auditor/schedule.json");
-    let schedule = std::fs::read_to_string(&schedule_file)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_else(|| panic!("{} is not readable JSON", schedule_file.display()));
-    let watch = LambdaWatch::start(
-        &[
-            ("ALERT_TOPIC_ARN", sink.topic_arn.clone()),
-            ("LEDGER_TABLE", sink.table.clone()),
-            (
-                "AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS",
-                emulator.url.clone(),
-            ),
-            ("AWS_ENDPOINT_URL_SNS", relay.url.clone()),
-            ("AWS_ENDPOINT_URL_DYNAMODB", moto.url.clone()),
-        ],
-        &logs,
-    );
+    let base = WorldBuilder::new(test)
+        .scenario("emulator/scenarios/demo.yaml")
+        .sns_through_relay()
+        .build()
+        .await;
     World {
-        emulator,
-        sink,
-        watch,
-        codestar,
-        dynamodb,
-        relay,
-        schedule,
-        _moto: moto,
+        watch: base.start_functions(&[]),
+        dynamodb: base.dynamodb(),
+        schedule: sample_event("connection-auditor/schedule.json"),
+        base,
     }
 }
 
@@ -352,7 +317,7 @@ async fn demo_digests_follow_status_flips_reminders_and_recoveries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sns_down_fails_the_run_and_concurrent_retries_send_one_digest() {
     let world = world("sns-down").await;
-    world.relay.set_open(false);
+    world.relay().set_open(false);
     let failure = world.audit_failing().await;
     assert!(failure.contains("AlertNotPublished"), "{failure}");
     assert!(
@@ -361,7 +326,7 @@ async fn sns_down_fails_the_run_and_concurrent_retries_send_one_digest() {
     );
     world.no_digest().await;
 
-    world.relay.set_open(true);
+    world.relay().set_open(true);
     let (a, b, c) = tokio::join!(world.audit_ok(), world.audit_ok(), world.audit_ok());
     let published = [&a, &b, &c]
         .iter()

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use aws_sdk_codestarconnections::types::{ProviderType, SyncConfigurationType};
-use e2e::{AlertSink, Emulator, LambdaWatch, Moto, ReceivedAlert, Relay, log_dir, sdk_config};
+use e2e::{LambdaWatch, ReceivedAlert, WorldBuilder};
 use serde_json::{Value, json};
 
 const STACK: &str = "payments-api";
@@ -12,29 +12,23 @@ const REASON: &str = "Resource handler returned message: \"payments-artifacts al
 const WAIT: Duration = Duration::from_secs(30);
 const QUIET: Duration = Duration::from_secs(2);
 
+/// The shared world, one stack under Git sync, sync-watcher running with SNS reached through
+/// a relay the test can switch off.
 struct World {
-    emulator: Emulator,
-    sink: AlertSink,
+    base: e2e::World,
     watch: LambdaWatch,
-    codestar: aws_sdk_codestarconnections::Client,
-    relay: Relay,
-    _moto: Moto,
 }
 
-/// Emulator and moto on free ports, one stack under Git sync, sync-watcher running with SNS
-/// reached through a relay the test can switch off.
+impl std::ops::Deref for World {
+    type Target = e2e::World;
+    fn deref(&self) -> &e2e::World {
+        &self.base
+    }
+}
+
 async fn world(test: &str) -> World {
-    let logs = log_dir(test);
-    let emulator = Emulator::start(None);
-    let moto = Moto::start(&logs);
-    let sink = AlertSink::create(&moto).await;
-    let relay = Relay::start(&moto.url).await;
-    let config = sdk_config().await;
-    let codestar = aws_sdk_codestarconnections::Client::from_conf(
-        aws_sdk_codestarconnections::config::Builder::from(&config)
-            .endpoint_url(&emulator.url)
-            .build(),
-    );
+    let base = WorldBuilder::new(test).sns_through_relay().build().await;
+    let codestar = &base.codestar;
     let connection = codestar
         .create_connection()
         .connection_name("acme-github")
@@ -65,27 +59,8 @@ async fn world(test: &str) -> World {
         .send()
         .await
         .expect("create sync configuration");
-    let watch = LambdaWatch::start(
-        &[
-            ("ALERT_TOPIC_ARN", sink.topic_arn.clone()),
-            ("LEDGER_TABLE", sink.table.clone()),
-            (
-                "AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS",
-                emulator.url.clone(),
-            ),
-            ("AWS_ENDPOINT_URL_SNS", relay.url.clone()),
-            ("AWS_ENDPOINT_URL_DYNAMODB", moto.url.clone()),
-        ],
-        &logs,
-    );
-    World {
-        emulator,
-        sink,
-        watch,
-        codestar,
-        relay,
-        _moto: moto,
-    }
+    let watch = base.start_functions(&[]);
+    World { base, watch }
 }
 
 impl World {
@@ -245,7 +220,7 @@ async fn sns_unreachable_fails_the_invocation_and_the_retry_delivers() {
     let blocker_id = world.raise_blocker().await;
     let failed = world.sync_event("FAILED").await;
 
-    world.relay.set_open(false);
+    world.relay().set_open(false);
     let invocation = world.watch.invoke("sync-watcher", &failed).await;
     assert!(
         invocation.failed,
@@ -259,7 +234,7 @@ async fn sns_unreachable_fails_the_invocation_and_the_retry_delivers() {
     );
     assert!(world.alerts(0).await.is_empty());
 
-    world.relay.set_open(true);
+    world.relay().set_open(true);
     world.invoke_ok(&failed).await;
     let alerts = world.alerts(1).await;
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
