@@ -74,38 +74,7 @@ where
             }
         };
         let now = self.outbox.now();
-        let mut candidates: Vec<(&SyncBlocker, &Rule, &Resolution)> = Vec::new();
-        for blocker in blockers.iter().filter(|blocker| blocker.is_active()) {
-            report.active_blockers += 1;
-            match engine::screen(rules, blocker, now) {
-                Screening::Unmatched => {
-                    report.decide(mode, &blocker.id, None, Verdict::Unmatched, None);
-                }
-                Screening::Ignored(rule) => {
-                    report.decide(mode, &blocker.id, Some(&rule.name), Verdict::Ignored, None);
-                }
-                Screening::TooYoung { rule, min_age, age } => {
-                    let age = age.map_or_else(
-                        || "of unknown age".to_owned(),
-                        |age| format!("{}s old", age.as_secs()),
-                    );
-                    let detail = format!(
-                        "{age}; the rule waits until it is {}",
-                        humantime::format_duration(min_age)
-                    );
-                    report.decide(
-                        mode,
-                        &blocker.id,
-                        Some(&rule.name),
-                        Verdict::TooYoung,
-                        Some(detail),
-                    );
-                }
-                Screening::Candidate { rule, resolution } => {
-                    candidates.push((blocker, rule, resolution));
-                }
-            }
-        }
+        let mut candidates = screen_active(rules, mode, &blockers, now, &mut report);
         let unreported = match mode {
             Mode::Enforce => unreported_resolutions(rules, &blockers, now),
             Mode::DryRun => Vec::new(),
@@ -517,6 +486,43 @@ impl StackRun<'_> {
     fn fail(&mut self, failure: StackFailure) {
         self.report.failures.push(failure);
     }
+}
+
+/// Decides every ACTIVE blocker that needs no lookup (unmatched, ignored, too young) and
+/// returns the candidates for resolution.
+fn screen_active<'a>(
+    rules: &'a RuleSet,
+    mode: Mode,
+    blockers: &'a [SyncBlocker],
+    now: SystemTime,
+    report: &mut StackReport,
+) -> Vec<(&'a SyncBlocker, &'a Rule, &'a Resolution)> {
+    let mut candidates = Vec::new();
+    for blocker in blockers.iter().filter(|blocker| blocker.is_active()) {
+        report.active_blockers += 1;
+        let (rule, verdict, detail) = match engine::screen(rules, blocker, now) {
+            Screening::Candidate { rule, resolution } => {
+                candidates.push((blocker, rule, resolution));
+                continue;
+            }
+            Screening::Unmatched => (None, Verdict::Unmatched, None),
+            Screening::Ignored(rule) => (Some(rule), Verdict::Ignored, None),
+            Screening::TooYoung { rule, min_age, age } => {
+                let age = age.map_or_else(
+                    || "of unknown age".to_owned(),
+                    |age| format!("{}s old", age.as_secs()),
+                );
+                let detail = format!(
+                    "{age}; the rule waits until it is {}",
+                    humantime::format_duration(min_age)
+                );
+                (Some(rule), Verdict::TooYoung, Some(detail))
+            }
+        };
+        let rule = rule.map(|rule| rule.name.as_str());
+        report.decide(mode, &blocker.id, rule, verdict, detail);
+    }
+    candidates
 }
 
 /// RESOLVED blockers carrying exactly the reason their rule records, resolved recently: ours,

@@ -439,54 +439,7 @@ pub fn digest_alert(digest: &Digest<'_>) -> Alert {
         _ => summary_title(&sorted, stalled.len()),
     };
 
-    let totals = digest.totals;
-    let audit = if digest.failures.is_empty() {
-        "complete".to_owned()
-    } else {
-        format!(
-            "INCOMPLETE: {} call(s) failed (listed below)",
-            digest.failures.len()
-        )
-    };
-    let mut alert = Alert::new(kind, severity, title)
-        .fact("Region", digest.region)
-        .fact(
-            "Connections",
-            format!(
-                "{} audited, {} unhealthy",
-                totals.connections, totals.unhealthy_connections
-            ),
-        )
-        .fact(
-            "Hosts",
-            format!(
-                "{} audited, {} unhealthy",
-                totals.hosts, totals.unhealthy_hosts
-            ),
-        )
-        .fact(
-            "Stacks stalled",
-            format!(
-                "{} (behind every unhealthy connection and host)",
-                totals.stalled_stacks
-            ),
-        );
-    if totals.muted > 0 {
-        alert = alert.fact(
-            "Muted",
-            format!(
-                "{} unhealthy resource(s) not alerted ({MUTE_TAG}=true)",
-                totals.muted
-            ),
-        );
-    }
-    alert = alert
-        .fact(
-            "Reminders",
-            format!("every {} while unhealthy", hours(digest.remind_after)),
-        )
-        .fact("Audit", audit);
-
+    let mut alert = with_totals(Alert::new(kind, severity, title), digest);
     alert.summary = if unhealthy.is_empty() {
         "Every connection and host below is AVAILABLE again or gone: Git sync can read the \
          repositories behind them again."
@@ -540,6 +493,47 @@ fn fnv1a_128(text: &str) -> u128 {
     text.bytes().fold(OFFSET_BASIS, |hash, byte| {
         (hash ^ u128::from(byte)).wrapping_mul(PRIME)
     })
+}
+
+/// The run's figures, first among the facts.
+fn with_totals(alert: Alert, digest: &Digest<'_>) -> Alert {
+    let totals = digest.totals;
+    let audit = if digest.failures.is_empty() {
+        "complete".to_owned()
+    } else {
+        format!(
+            "INCOMPLETE: {} call(s) failed (listed below)",
+            digest.failures.len()
+        )
+    };
+    let unhealthy_of =
+        |audited: usize, unhealthy: usize| format!("{audited} audited, {unhealthy} unhealthy");
+    let muted = (totals.muted > 0).then(|| {
+        format!(
+            "{} unhealthy resource(s) not alerted ({MUTE_TAG}=true)",
+            totals.muted
+        )
+    });
+    alert
+        .fact("Region", digest.region)
+        .fact(
+            "Connections",
+            unhealthy_of(totals.connections, totals.unhealthy_connections),
+        )
+        .fact("Hosts", unhealthy_of(totals.hosts, totals.unhealthy_hosts))
+        .fact(
+            "Stacks stalled",
+            format!(
+                "{} (behind every unhealthy connection and host)",
+                totals.stalled_stacks
+            ),
+        )
+        .fact_opt("Muted", muted)
+        .fact(
+            "Reminders",
+            format!("every {} while unhealthy", hours(digest.remind_after)),
+        )
+        .fact("Audit", audit)
 }
 
 /// The digest's ledger key: the same set of changes, from the same records, gives the same

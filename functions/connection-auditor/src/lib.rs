@@ -108,6 +108,29 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    fn audited(
+        totals: &Totals,
+        changes: usize,
+        digest: &'static str,
+        writes: usize,
+        failed_calls: usize,
+    ) -> Self {
+        Self {
+            action: "audited",
+            connections: totals.connections,
+            hosts: totals.hosts,
+            unhealthy_connections: totals.unhealthy_connections,
+            unhealthy_hosts: totals.unhealthy_hosts,
+            stacks_affected: totals.stalled_stacks,
+            muted: totals.muted,
+            changes,
+            digest,
+            note: format!(
+                "{changes} change(s), {writes} status write(s), {failed_calls} failed call(s)"
+            ),
+        }
+    }
+
     fn ignored(note: impl Into<String>) -> Self {
         Self {
             action: "ignored",
@@ -208,16 +231,12 @@ where
             links,
             records,
         } = self.list(provider, metrics).await?;
-        let mut failures = Vec::new();
-        let links = match links {
-            Ok(links) => Some(links),
+        let (links, mut failures) = match links {
+            Ok(links) => (Some(links), Vec::new()),
             Err(error) => {
                 warn!(%error, "auditing without repository links");
-                failures.push(AuditFailure {
-                    subject: "every repository link".into(),
-                    error,
-                });
-                None
+                let subject = "every repository link".into();
+                (None, vec![AuditFailure { subject, error }])
             }
         };
 
@@ -227,76 +246,48 @@ where
             .map(Observation::connection)
             .chain(hosts.iter().map(Observation::host))
             .collect();
-        let assessment = assess(
-            &observed,
-            &records,
-            &Rules {
-                now,
-                remind_after: self.settings.remind_after,
-                complete_listing: provider.is_none(),
-            },
-        );
+        let rules = Rules {
+            now,
+            remind_after: self.settings.remind_after,
+            complete_listing: provider.is_none(),
+        };
+        let assessment = assess(&observed, &records, &rules);
         let topology = Topology::new(&connections, links.as_deref());
         let affected_links = topology.affected_links(&observed);
-        let unhealthy_changes: Vec<&Change<'_>> = assessment
+        // Tags only of what is about to be alerted; sync configurations only behind it.
+        let unhealthy: Vec<&Change<'_>> = assessment
             .changes
             .iter()
             .filter(|change| change.transition.is_unhealthy())
             .collect();
         let ((tags, tag_failures), (configurations, stack_failures)) = tokio::join!(
-            self.mute_tags(&unhealthy_changes),
-            self.configurations(&affected_links),
+            self.mute_tags(&unhealthy),
+            self.configurations(&affected_links)
         );
         failures.extend(tag_failures);
         failures.extend(stack_failures);
         metrics.audit_errors += failures.len();
 
         let (changes, muted) = withhold_muted(assessment.changes, &tags.muted);
-        let totals = Totals {
-            connections: connections.len(),
-            unhealthy_connections: connections
-                .iter()
-                .filter(|c| !c.status.is_healthy())
-                .count(),
-            hosts: hosts.len(),
-            unhealthy_hosts: hosts.iter().filter(|h| !h.is_healthy()).count(),
-            stalled_stacks: stalled_stack_count(&affected_links, &configurations),
-            muted,
+        let stalled = stalled_stack_count(&affected_links, &configurations);
+        let totals = Totals::of(&connections, &hosts, stalled, muted);
+        metrics.inventory = Some(InventoryMetrics::of(&totals));
+        let digest = match changes.is_empty() {
+            true => "none",
+            false => {
+                let digest = Digest {
+                    items: digest_items(&changes, &topology, &configurations, &tags),
+                    failures: &failures,
+                    totals,
+                    region: &self.region,
+                    now,
+                    remind_after: self.settings.remind_after,
+                };
+                self.publish(&changes, &digest_alert(&digest))
+                    .await
+                    .inspect_err(|_| metrics.audit_errors += 1)?
+            }
         };
-        metrics.inventory = Some(InventoryMetrics {
-            connections_total: totals.connections,
-            connections_unhealthy: totals.unhealthy_connections,
-            hosts_unhealthy: totals.unhealthy_hosts,
-            stacks_affected: totals.stalled_stacks,
-        });
-
-        let mut digest = "none";
-        if !changes.is_empty() {
-            let items = changes
-                .iter()
-                .map(|change| DigestItem {
-                    change,
-                    impact: change
-                        .transition
-                        .is_unhealthy()
-                        .then(|| topology.impact(change.kind, change.arn, &configurations)),
-                    tags_unread: tags.unread.contains(change.arn),
-                })
-                .collect();
-            let alert = digest_alert(&Digest {
-                items,
-                failures: &failures,
-                totals,
-                region: &self.region,
-                now,
-                remind_after: self.settings.remind_after,
-            });
-            digest = self
-                .publish(&changes, &alert)
-                .await
-                .inspect_err(|_| metrics.audit_errors += 1)?;
-        }
-
         // Only now: had the digest not gone out, the retry must find the same records.
         let updates: Vec<RecordUpdate> = changes
             .iter()
@@ -305,55 +296,8 @@ where
             .collect();
         let writes = updates.len();
         let save_errors = self.apply(updates).await;
-        let outcome = Outcome {
-            action: "audited",
-            connections: totals.connections,
-            hosts: totals.hosts,
-            unhealthy_connections: totals.unhealthy_connections,
-            unhealthy_hosts: totals.unhealthy_hosts,
-            stacks_affected: totals.stalled_stacks,
-            muted,
-            changes: changes.len(),
-            digest,
-            note: format!(
-                "{} change(s), {writes} status write(s), {} failed call(s)",
-                changes.len(),
-                failures.len()
-            ),
-        };
-        info!(
-            connections = outcome.connections,
-            hosts = outcome.hosts,
-            unhealthy_connections = outcome.unhealthy_connections,
-            unhealthy_hosts = outcome.unhealthy_hosts,
-            stacks_affected = outcome.stacks_affected,
-            muted = outcome.muted,
-            changes = outcome.changes,
-            digest = outcome.digest,
-            failed_calls = failures.len(),
-            "audited"
-        );
-        if let Some(first) = save_errors.first() {
-            metrics.audit_errors += save_errors.len();
-            return Err(AuditorError::SaveStatus {
-                failed: save_errors.len(),
-                total: writes,
-                first: first.clone(),
-            });
-        }
-        let count = failures.len();
-        if let Some(first) = failures.into_iter().next() {
-            return Err(AuditorError::Incomplete {
-                count,
-                first,
-                reported: if digest == "none" {
-                    "nothing changed, so nothing was published"
-                } else {
-                    "the digest lists what failed"
-                },
-            });
-        }
-        Ok(outcome)
+        let outcome = Outcome::audited(&totals, changes.len(), digest, writes, failures.len());
+        finish(outcome, writes, save_errors, failures, metrics)
     }
 
     /// Everything the run audits, listed concurrently. Connections, hosts and the records
@@ -496,5 +440,96 @@ where
             .filter_map(|written| async move { written.err() })
             .collect()
             .await
+    }
+}
+
+/// What the digest says of each change: unhealthy ones with their blast radius.
+fn digest_items<'a>(
+    changes: &'a [Change<'a>],
+    topology: &'a Topology<'a>,
+    configurations: &'a Configurations,
+    tags: &MuteTags<'_>,
+) -> Vec<DigestItem<'a>> {
+    changes
+        .iter()
+        .map(|change| DigestItem {
+            change,
+            impact: change
+                .transition
+                .is_unhealthy()
+                .then(|| topology.impact(change.kind, change.arn, configurations)),
+            tags_unread: tags.unread.contains(change.arn),
+        })
+        .collect()
+}
+
+/// Logs the run, then fails it if a status write or a call failed (the digest, if any, went
+/// out and lists the failed calls).
+fn finish(
+    outcome: Outcome,
+    writes: usize,
+    save_errors: Vec<LedgerError>,
+    failures: Vec<AuditFailure>,
+    metrics: &mut RunMetrics,
+) -> Result<Outcome, AuditorError> {
+    info!(
+        connections = outcome.connections,
+        hosts = outcome.hosts,
+        unhealthy_connections = outcome.unhealthy_connections,
+        unhealthy_hosts = outcome.unhealthy_hosts,
+        stacks_affected = outcome.stacks_affected,
+        muted = outcome.muted,
+        changes = outcome.changes,
+        digest = outcome.digest,
+        failed_calls = failures.len(),
+        "audited"
+    );
+    if let Some(first) = save_errors.first() {
+        metrics.audit_errors += save_errors.len();
+        return Err(AuditorError::SaveStatus {
+            failed: save_errors.len(),
+            total: writes,
+            first: first.clone(),
+        });
+    }
+    let count = failures.len();
+    match failures.into_iter().next() {
+        Some(first) => Err(AuditorError::Incomplete {
+            count,
+            first,
+            reported: if outcome.digest == "none" {
+                "nothing changed, so nothing was published"
+            } else {
+                "the digest lists what failed"
+            },
+        }),
+        None => Ok(outcome),
+    }
+}
+
+impl Totals {
+    fn of(connections: &[Connection], hosts: &[Host], stalled_stacks: usize, muted: usize) -> Self {
+        Self {
+            connections: connections.len(),
+            unhealthy_connections: connections
+                .iter()
+                .filter(|c| !c.status.is_healthy())
+                .count(),
+            hosts: hosts.len(),
+            unhealthy_hosts: hosts.iter().filter(|h| !h.is_healthy()).count(),
+            stalled_stacks,
+            muted,
+        }
+    }
+}
+
+impl InventoryMetrics {
+    fn of(totals: &Totals) -> Self {
+        Self {
+            connections_total: totals.connections,
+            connections_unhealthy: totals.unhealthy_connections,
+            hosts_unhealthy: totals.unhealthy_hosts,
+            stacks_affected: totals.stalled_stacks,
+        }
     }
 }
