@@ -5,6 +5,7 @@
 //! - [`adapters`]: the AWS SDK implementations of the ports, and client construction.
 //! - [`outbox`]: render and publish every message, exactly once, through the ledger.
 //! - [`ledger`]: the ledger table's schema and its typed keys.
+//! - [`inventory`]: what Git sync deploys here, the sweeps' starting point.
 //! - [`config`] and [`telemetry`]: what every function does once at cold start.
 //! - `fakes` (feature `fakes`): in-memory ports for handler tests.
 
@@ -13,6 +14,7 @@ pub mod config;
 pub mod domain;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
+pub mod inventory;
 pub mod ledger;
 pub mod outbox;
 pub mod ports;

@@ -19,7 +19,6 @@ mod stack;
 
 pub use outcome::{DecisionRecord, MAX_LISTED_DECISIONS, Outcome, StackFailure, Tally, Verdict};
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -29,6 +28,7 @@ use gitsync::adapters::{AwsOutbox, SdkGitSync, SdkStackStatus, StartError, Wirin
 use gitsync::config::{ConfigError, Env};
 use gitsync::domain::event::{EventError, Incoming};
 use gitsync::domain::sync::SyncStatus;
+use gitsync::inventory::GitSyncInventory;
 use gitsync::outbox::Outbox;
 use gitsync::ports::{AlertLedger, Clock, GitSyncApi, Notifier, StackStatusLookup};
 use serde::Serialize;
@@ -307,7 +307,8 @@ where
     /// a message about a blocker or something failed, so quiet sweeps stay quiet.
     async fn sweep(&self) -> Result<Outcome, ResolverError> {
         let mode = self.config.mode;
-        let (stacks, mut failures) = self.sweep_targets().await;
+        let inventory = GitSyncInventory::list(&self.api, self.config.sweep_concurrency).await;
+        let (stacks, mut failures) = (inventory.stacks(), inventory.failures);
         let mut reports: Vec<StackReport> = stream::iter(&stacks)
             .map(|stack| self.evaluate_stack(stack, &self.region))
             .buffer_unordered(self.config.sweep_concurrency)
@@ -359,41 +360,5 @@ where
                 failures,
             })
         }
-    }
-
-    /// The stacks of every CloudFormation sync configuration: ListRepositoryLinks, then
-    /// ListSyncConfigurations of each link, concurrently. A link that cannot be listed is a
-    /// failure; the others are still swept.
-    async fn sweep_targets(&self) -> (BTreeSet<String>, Vec<String>) {
-        let links = match self.api.repository_links().await {
-            Ok(links) => links,
-            Err(err) => {
-                error!(error = %err, "cannot list repository links: nothing to sweep");
-                return (
-                    BTreeSet::new(),
-                    vec![format!("listing repository links: {err}")],
-                );
-            }
-        };
-        let listed: Vec<_> = stream::iter(&links)
-            .map(|link| async move { (link, self.api.sync_configurations(&link.id).await) })
-            .buffer_unordered(self.config.sweep_concurrency)
-            .collect()
-            .await;
-        let mut stacks = BTreeSet::new();
-        let mut failures = Vec::new();
-        for (link, configurations) in listed {
-            match configurations {
-                Ok(configurations) => stacks.extend(configurations.into_iter().map(|c| c.stack)),
-                Err(err) => {
-                    error!(repository_link = %link.id, error = %err, "cannot list sync configurations");
-                    failures.push(format!(
-                        "listing the sync configurations of repository link {} ({}/{}): {err}",
-                        link.id, link.owner, link.repository
-                    ));
-                }
-            }
-        }
-        (stacks, failures)
     }
 }
