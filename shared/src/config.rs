@@ -3,6 +3,7 @@
 //! Every error names the variable and the form it expects, so that a bad deployment fails
 //! its first invocation with a message that says what to fix.
 
+use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
@@ -89,7 +90,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     ) -> Result<T, ConfigError>
     where
         T: FromStr,
-        T::Err: std::fmt::Display,
+        T::Err: fmt::Display,
     {
         match self.optional(name) {
             None => Ok(default),
@@ -98,6 +99,30 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 expected: format!("{expected} ({err})"),
                 value,
             }),
+        }
+    }
+
+    /// An optional value parsed with `FromStr` that must lie in `range`, or `default`.
+    pub fn parsed_within<T>(
+        &self,
+        name: &'static str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+        expected: &str,
+    ) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd + fmt::Display,
+        T::Err: fmt::Display,
+    {
+        let value = self.parsed_or(name, default, expected)?;
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(ConfigError::Invalid {
+                name,
+                value: value.to_string(),
+                expected: expected.to_owned(),
+            })
         }
     }
 }

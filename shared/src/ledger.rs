@@ -10,6 +10,8 @@
 //! |---|---|---|---|
 //! | a blocker alert | `stack#STACK` | `blocker#BLOCKER_ID` | sync-watcher |
 //! | a recovery notice | `stack#STACK` | `recovery#FIRST_BLOCKER_ID` | sync-watcher |
+//! | a reminder | `stack#STACK` | `reminder#BLOCKER_ID#N` (the Nth interval since the alert) | sync-watcher |
+//! | the daily health report | `report#health` | `YYYY-MM-DD` (UTC) | sync-watcher |
 //! | a failed repository sync | `repository#LINK_ID#BRANCH` | `attempt#EPOCH_SECONDS` or `commit#COMMIT` | sync-watcher |
 //! | a resolver decision | `resolver#STACK` | `MODE#resolution#BLOCKER_ID`, `MODE#held#GUARD#BLOCKER_ID`, `MODE#failed#BLOCKER_ID` | blocker-resolver |
 //! | an audit digest | `audit#digest` | `digest#COUNT#HASH` | connection-auditor |
@@ -94,6 +96,19 @@ impl LedgerKey {
         Self::new(stack_scope(stack), format!("recovery#{first_blocker_id}"))
     }
 
+    /// The `interval`th reminder about a blocker still ACTIVE (1 for the first).
+    pub fn reminder(stack: &str, blocker_id: &str, interval: u64) -> Self {
+        Self::new(
+            stack_scope(stack),
+            format!("reminder#{blocker_id}#{interval}"),
+        )
+    }
+
+    /// The health report of one UTC day (`YYYY-MM-DD`).
+    pub fn health_report(day: &str) -> Self {
+        Self::new("report#health", day)
+    }
+
     /// The alert about a failed sync of a repository link's branch.
     pub fn repository_failure(link_id: &str, branch: &str, failure: RepositoryFailure<'_>) -> Self {
         let item = match failure {
@@ -170,6 +185,14 @@ impl LedgerQuery {
         }
     }
 
+    /// Every decision blocker-resolver recorded about a stack, in both modes.
+    pub fn resolver_decisions(stack: &str) -> Self {
+        Self {
+            scope: resolver_scope(stack),
+            prefix: String::new(),
+        }
+    }
+
     /// blocker-resolver's enforced resolutions of a stack: what its loop guard counts.
     pub fn enforced_resolutions(stack: &str) -> Self {
         Self {
@@ -211,6 +234,21 @@ impl LedgerEntry {
     pub fn is_open(&self) -> bool {
         self.state != EntryState::Closed
     }
+
+    /// What a blocker-resolver item records: its mode, what it is, and the blocker.
+    pub fn resolver_decision(&self) -> Option<(&str, ResolverItem<'_>, &str)> {
+        let (mode, rest) = self.key.item.split_once('#')?;
+        let (what, blocker_id) = match rest.split_once('#')? {
+            ("resolution", id) => (ResolverItem::Resolution, id),
+            ("failed", id) => (ResolverItem::Failed, id),
+            ("held", guarded) => {
+                let (guard, id) = guarded.split_once('#')?;
+                (ResolverItem::Held { guard }, id)
+            }
+            _ => return None,
+        };
+        Some((mode, what, blocker_id))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,6 +286,14 @@ mod tests {
                 "stack#web/blocker#b-1",
             ),
             (LedgerKey::recovery("web", "b-1"), "stack#web/recovery#b-1"),
+            (
+                LedgerKey::reminder("web", "b-1", 2),
+                "stack#web/reminder#b-1#2",
+            ),
+            (
+                LedgerKey::health_report("2027-01-15"),
+                "report#health/2027-01-15",
+            ),
             (
                 LedgerKey::repository_failure(
                     "l-1",
@@ -287,6 +333,24 @@ mod tests {
         ];
         for (key, expected) in cases {
             assert_eq!(key.to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn resolver_items_read_back_as_decisions() {
+        for what in [
+            ResolverItem::Resolution,
+            ResolverItem::Failed,
+            ResolverItem::Held {
+                guard: "loop-guard",
+            },
+        ] {
+            let entry = LedgerEntry {
+                key: LedgerKey::resolver("web", "dry-run", what, "b-1"),
+                state: EntryState::Sent,
+                claimed_at: SystemTime::UNIX_EPOCH,
+            };
+            assert_eq!(entry.resolver_decision(), Some(("dry-run", what, "b-1")));
         }
     }
 

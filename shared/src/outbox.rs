@@ -156,6 +156,14 @@ impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {
         self.publish_rendered(ticket, &self.render(alert)).await
     }
 
+    /// Marks claimed work done without a message: it turned out to need none.
+    pub async fn settle_quietly(&self, ticket: Ticket) {
+        if let Err(error) = self.ledger.confirm(&ticket.key, &ticket.token).await {
+            let key = &ticket.key;
+            warn!(%key, %error, "could not confirm the claim; a retry may do the work again");
+        }
+    }
+
     /// Gives a claim up: the work did not happen, or its message cannot be sent.
     pub async fn release(&self, ticket: Ticket) {
         if let Err(error) = self.ledger.release(&ticket.key, &ticket.token).await {

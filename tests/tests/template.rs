@@ -45,7 +45,7 @@ fn variable_names(environment: &Yaml) -> BTreeSet<String> {
 /// sets itself (AWS_*) and the developer's RUST_LOG override.
 fn variables_read_under(dir: &Path) -> BTreeSet<String> {
     let read = Regex::new(
-        r#"\.(?:required|required_matching|optional|parsed_or)\(\s*"([A-Z][A-Z0-9_]+)""#,
+        r#"\.(?:required|required_matching|optional|parsed_or|parsed_within)\(\s*"([A-Z][A-Z0-9_]+)""#,
     )
     .expect("regex");
     let mut names = BTreeSet::new();
@@ -130,7 +130,7 @@ fn schedule_inputs_are_schedule_events() {
             );
         }
     }
-    assert_eq!(schedules, 2, "the audit and the sweep");
+    assert_eq!(schedules, 3, "the audit and the two sweeps");
 }
 
 /// The rule's pattern as JSON, from the YAML template.

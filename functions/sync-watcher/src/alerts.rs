@@ -1,6 +1,6 @@
 //! What sync-watcher says: the alerts it builds from Git sync values. Pure functions.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use gitsync::domain::alert::{Alert, AlertKind, Section, Severity, stack_console_link};
 use gitsync::domain::blocker_alert::BlockedStack;
@@ -8,7 +8,7 @@ use gitsync::domain::event::Revision;
 use gitsync::domain::sync::{
     CFN_STACK_SYNC, DEPLOYABLE_STACK_STATUSES, SyncAttempt, SyncBlocker, SyncStatus,
 };
-use gitsync::domain::text::{rfc3339, shell_quote};
+use gitsync::domain::text::{age, rfc3339, shell_quote, time_and_age};
 
 /// Most events of a sync attempt shown in an alert; the rest are counted.
 pub const MAX_ATTEMPT_EVENTS: usize = 25;
@@ -87,7 +87,14 @@ pub fn blocker_alert(blocker: &SyncBlocker, context: &BlockerContext<'_>) -> Ale
             .sections
             .push(attempt_section("Latest sync attempt", attempt));
     }
-    alert.next_steps = vec![
+    alert.next_steps = next_steps();
+    alert.commands = vec![place.resolve_command(&blocker.id)];
+    alert
+}
+
+/// What to do about a blocker, whichever message names it.
+fn next_steps() -> Vec<String> {
+    vec![
         "Find the cause in the reason and events above and in the stack's events, and fix it \
          in the repository or in the stack."
             .into(),
@@ -98,7 +105,43 @@ pub fn blocker_alert(blocker: &SyncBlocker, context: &BlockerContext<'_>) -> Ale
         ),
         "Resolve the blocker with the command below; Git sync then retries the latest commit."
             .into(),
-    ];
+    ]
+}
+
+/// A blocker still ACTIVE `remind_after` or more after its alert.
+pub fn reminder_alert(
+    place: BlockedStack<'_>,
+    blocker: &SyncBlocker,
+    alerted_at: SystemTime,
+    remind_after: Duration,
+    now: SystemTime,
+) -> Alert {
+    let stack = place.stack;
+    let since = blocker.created_at.unwrap_or(alerted_at);
+    let blocked_for = age(since, now);
+    let blocked_for = blocked_for.trim_end_matches(" ago");
+    let mut alert = place
+        .blocker_alert(
+            AlertKind::Reminder,
+            Severity::Critical,
+            format!("Git sync still blocked: stack {stack}, for {blocked_for}"),
+            blocker,
+            now,
+        )
+        .fact("Blocked for", blocked_for)
+        .fact("First alerted", time_and_age(Some(alerted_at), now))
+        .fact(
+            "Reminders",
+            format!(
+                "every {} while the blocker is ACTIVE",
+                humantime::format_duration(remind_after)
+            ),
+        );
+    alert.summary = format!(
+        "Git sync has deployed nothing to stack {stack} for {blocked_for}: this blocker is still \
+         ACTIVE, and every commit since waits behind it."
+    );
+    alert.next_steps = next_steps();
     alert.commands = vec![place.resolve_command(&blocker.id)];
     alert
 }

@@ -1,28 +1,53 @@
-//! sync-watcher: on Git sync events, alert once per new sync blocker with what to do, and
-//! once when the stack recovers; alert once per failed repository sync attempt.
+//! sync-watcher: alert once per sync blocker, from Git sync events and a backstop sweep, with
+//! what to do; remind while it stays ACTIVE; say once when the stack recovers; alert once per
+//! failed repository sync attempt; send the daily health report.
+//!
+//! - `stack`: one stack's check (alerts, reminders, recovery), whatever triggered it.
+//! - `sweep`: every stack under Git sync on a schedule, and the daily report.
+//! - [`alerts`] and [`report`]: the messages. [`settings`]: the function's own variables.
 
 pub mod alerts;
+pub mod report;
+pub mod settings;
+mod stack;
+mod sweep;
 
 use std::time::UNIX_EPOCH;
 
 use gitsync::adapters::{AwsOutbox, SdkGitSync, StartError, Wiring};
 use gitsync::config::Env;
 use gitsync::domain::event::{EventError, Incoming, RepositorySyncEvent, Revision};
-use gitsync::domain::sync::{SyncBlocker, SyncStatus};
-use gitsync::ledger::{LedgerError, LedgerKey, LedgerQuery, RepositoryFailure};
+use gitsync::domain::sync::SyncStatus;
+use gitsync::ledger::{LedgerError, LedgerKey, RepositoryFailure};
 use gitsync::outbox::{DedupeError, Delivery, Outbox};
-use gitsync::ports::{AlertLedger, ApiError, ApiErrorKind, Clock, GitSyncApi, Notifier};
+use gitsync::ports::{
+    AlertLedger, ApiError, Clock, ConnectionsApi, GitSyncApi, Notifier, NotifyError, StatusStore,
+};
 use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
-use tracing::{debug, error, info, warn};
+use tracing::{debug, info};
 
-use crate::alerts::{BlockerContext, RepositoryContext};
+use crate::alerts::RepositoryContext;
+use crate::settings::WatcherSettings;
+use crate::stack::{StackCheck, Trigger};
+use crate::sweep::SweepFindings;
 
 pub const FUNCTION_NAME: &str = "sync-watcher";
 
 #[derive(Debug, Error)]
 pub enum WatcherError {
+    #[error(
+        "the sweep of {stacks} stack(s) finished with {} failure(s); a retry alerts nothing twice. {}",
+        failures.len(),
+        failures.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
+    )]
+    Sweep {
+        stacks: usize,
+        failures: Vec<String>,
+    },
+    #[error("the health report was not published, so a retry sends it: {0}")]
+    Report(NotifyError),
     #[error("malformed event: {0}")]
     Event(#[from] EventError),
     #[error(
@@ -51,7 +76,8 @@ impl From<WatcherError> for lambda_runtime::Diagnostic {
             WatcherError::Event(_) | WatcherError::MissingRepositoryField(_) => "MalformedEvent",
             WatcherError::Api(_) => "GitSyncApiError",
             WatcherError::Ledger(_) => "LedgerError",
-            WatcherError::Publish { .. } => "AlertNotPublished",
+            WatcherError::Publish { .. } | WatcherError::Report(_) => "AlertNotPublished",
+            WatcherError::Sweep { .. } => "SweepIncomplete",
         };
         Self {
             error_type: error_type.into(),
@@ -70,10 +96,76 @@ pub struct Outcome {
     pub published: usize,
     pub already_sent: usize,
     pub recovered: bool,
+    /// Sweeps: stacks checked, reminders sent, the report's fate.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub stacks: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub reminders: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<&'static str>,
     pub note: String,
 }
 
+fn is_zero(count: &usize) -> bool {
+    *count == 0
+}
+
 impl Outcome {
+    fn checked(stack: &str, check: &StackCheck) -> Self {
+        let active_blockers = check.active.as_ref().map_or(0, Vec::len);
+        let note = match (&check.active, check.recovered) {
+            (None, _) => format!("{stack} has no Git sync configuration"),
+            (Some(_), Some(_)) => "recovered".to_owned(),
+            (Some(active), None) if active.is_empty() => "no active blocker".to_owned(),
+            (Some(_), None) if check.alerted + check.reminded == 0 => {
+                "every active blocker was already alerted".to_owned()
+            }
+            (Some(_), None) => format!(
+                "{} new blocker alert(s), {} reminder(s)",
+                check.alerted, check.reminded
+            ),
+        };
+        Self {
+            action: if check.active.is_some() {
+                "checked-stack"
+            } else {
+                "ignored"
+            },
+            stack: Some(stack.to_owned()),
+            active_blockers,
+            published: check.alerted
+                + check.reminded
+                + usize::from(check.recovered == Some(Delivery::Published)),
+            already_sent: check.already_sent
+                + usize::from(check.recovered == Some(Delivery::AlreadySent)),
+            recovered: check.recovered.is_some(),
+            reminders: check.reminded,
+            note,
+            ..Self::default()
+        }
+    }
+
+    fn swept(findings: &SweepFindings, report: &'static str) -> Self {
+        Self {
+            action: "swept",
+            active_blockers: findings.blocked.len(),
+            published: findings.alerted + findings.reminded + findings.recovered,
+            recovered: findings.recovered > 0,
+            stacks: findings.stacks,
+            reminders: findings.reminded,
+            report: Some(report),
+            note: format!(
+                "swept {} stack(s): {} blocked, {} alert(s), {} reminder(s), {} recovery notice(s)",
+                findings.stacks,
+                findings.blocked.len(),
+                findings.alerted,
+                findings.reminded,
+                findings.recovered
+            ),
+            ..Self::default()
+        }
+    }
+
     fn ignored(note: impl Into<String>) -> Self {
         Self {
             action: "ignored",
@@ -83,35 +175,58 @@ impl Outcome {
     }
 }
 
-pub struct Watcher<G, O> {
+pub struct Watcher<G, K, O> {
     pub api: G,
+    /// The connection side of the API, for the report's hosts.
+    pub connections: K,
     pub outbox: O,
     pub region: String,
+    pub settings: WatcherSettings,
 }
 
-pub type AwsWatcher = Watcher<SdkGitSync, AwsOutbox>;
+pub type AwsWatcher = Watcher<SdkGitSync, SdkGitSync, AwsOutbox>;
 
 /// Builds the watcher from the environment: once per cold start.
 pub async fn from_env() -> Result<AwsWatcher, StartError> {
-    let wiring = Wiring::from_env(&Env::process(), FUNCTION_NAME).await?;
+    let env = Env::process();
+    let settings = WatcherSettings::from_env(&env)?;
+    let wiring = Wiring::from_env(&env, FUNCTION_NAME).await?;
     Ok(Watcher {
+        connections: wiring.git_sync.clone(),
         api: wiring.git_sync,
         outbox: wiring.outbox,
         region: wiring.region,
+        settings,
     })
 }
 
-impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, Outbox<N, L, C>> {
+impl<G, K, N, L, C> Watcher<G, K, Outbox<N, L, C>>
+where
+    G: GitSyncApi,
+    K: ConnectionsApi,
+    N: Notifier,
+    L: AlertLedger + StatusStore,
+    C: Clock,
+{
     pub async fn handle(&self, payload: Value) -> Result<Outcome, WatcherError> {
         let outcome = match Incoming::parse(&payload)? {
             Incoming::ResourceSync(event) => {
-                let region = event.region.as_deref().unwrap_or(&self.region);
-                self.check_stack(&event.stack, region, &event.revision, event.status.as_ref())
-                    .await?
+                let trigger = Trigger {
+                    region: event.region.as_deref().unwrap_or(&self.region),
+                    revision: &event.revision,
+                    status: event.status.as_ref(),
+                };
+                let check = self.check_stack(&event.stack, &trigger).await?;
+                Outcome::checked(&event.stack, &check)
             }
             Incoming::StackRequest { stack } => {
-                self.check_stack(&stack, &self.region, &Revision::default(), None)
-                    .await?
+                let revision = Revision::default();
+                let trigger = Trigger {
+                    region: &self.region,
+                    revision: &revision,
+                    status: None,
+                };
+                Outcome::checked(&stack, &self.check_stack(&stack, &trigger).await?)
             }
             Incoming::RepositorySync(event) if event.status == Some(SyncStatus::Failed) => {
                 self.repository_failure(&event).await?
@@ -122,7 +237,7 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, Outbox<N, 
                     .status
                     .map_or_else(|| "missing".into(), |s| s.to_string())
             )),
-            Incoming::Schedule => Outcome::ignored("schedule events are not sync-watcher's"),
+            Incoming::Schedule => self.sweep().await?,
             Incoming::Unrelated {
                 source,
                 detail_type,
@@ -143,128 +258,6 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, Outbox<N, 
             "done"
         );
         Ok(outcome)
-    }
-
-    async fn check_stack(
-        &self,
-        stack: &str,
-        region: &str,
-        revision: &Revision,
-        status: Option<&SyncStatus>,
-    ) -> Result<Outcome, WatcherError> {
-        let blockers = match self.api.sync_blockers(stack).await {
-            Ok(blockers) => blockers,
-            Err(err) if err.kind == ApiErrorKind::NotFound => {
-                warn!(stack, error = %err, "stack has no Git sync configuration");
-                return Ok(Outcome {
-                    stack: Some(stack.to_owned()),
-                    ..Outcome::ignored(format!("{stack} has no Git sync configuration"))
-                });
-            }
-            Err(err) => return Err(err.into()),
-        };
-        let active: Vec<&SyncBlocker> = blockers.iter().filter(|b| b.is_active()).collect();
-        let mut outcome = Outcome {
-            action: "checked-stack",
-            stack: Some(stack.to_owned()),
-            active_blockers: active.len(),
-            ..Outcome::default()
-        };
-        if active.is_empty() {
-            return self
-                .recover(stack, region, &blockers, status, outcome)
-                .await;
-        }
-
-        let alerted = self.open_blocker_alerts(stack).await?;
-        let new: Vec<&SyncBlocker> = active
-            .into_iter()
-            .filter(|b| !alerted.contains(&b.id))
-            .collect();
-        outcome.already_sent = outcome.active_blockers - new.len();
-        if new.is_empty() {
-            outcome.note = "every active blocker was already alerted".into();
-            return Ok(outcome);
-        }
-        // Context for the alert; its absence must not cost the alert itself.
-        let latest_attempt = self
-            .api
-            .latest_stack_sync(stack)
-            .await
-            .unwrap_or_else(|err| {
-                warn!(stack, error = %err, "alerting without the latest sync attempt");
-                None
-            });
-        let context = BlockerContext {
-            stack,
-            region,
-            revision,
-            event_status: status,
-            latest_attempt: latest_attempt.as_ref(),
-            now: self.outbox.now(),
-        };
-        let mut failures = Vec::new();
-        for blocker in &new {
-            let key = LedgerKey::blocker_alert(stack, &blocker.id);
-            let alert = alerts::blocker_alert(blocker, &context);
-            match self.outbox.publish_once(&key, &alert).await {
-                Ok(Delivery::Published) => {
-                    info!(stack, blocker = %blocker.id, reason = %blocker.created_reason, "blocker alerted");
-                    outcome.published += 1;
-                }
-                Ok(Delivery::AlreadySent) => outcome.already_sent += 1,
-                Err(err) => {
-                    error!(stack, blocker = %blocker.id, error = %err, "blocker alert not published");
-                    failures.push(err);
-                }
-            }
-        }
-        fail_if_any(format!("stack {stack}"), new.len(), failures)?;
-        outcome.note = format!("{} new blocker alert(s)", outcome.published);
-        Ok(outcome)
-    }
-
-    /// One recovery notice when a stack that had alerted blockers has none active any more.
-    async fn recover(
-        &self,
-        stack: &str,
-        region: &str,
-        blockers: &[SyncBlocker],
-        status: Option<&SyncStatus>,
-        mut outcome: Outcome,
-    ) -> Result<Outcome, WatcherError> {
-        let mut ids = self.open_blocker_alerts(stack).await?;
-        ids.sort();
-        // The first blocker of the incident names it: a later incident gets a new notice.
-        let Some(first) = ids.first() else {
-            outcome.note = "no active blocker".into();
-            return Ok(outcome);
-        };
-        let key = LedgerKey::recovery(stack, first);
-        let alert = alerts::recovery_alert(stack, region, &ids, blockers, status);
-        match self.outbox.publish_once(&key, &alert).await {
-            Ok(delivery) => {
-                for id in &ids {
-                    let alerted = LedgerKey::blocker_alert(stack, id);
-                    self.outbox.ledger.close(&alerted).await?;
-                }
-                outcome.recovered = true;
-                if delivery == Delivery::Published {
-                    info!(stack, blockers = ids.len(), "recovery notice sent");
-                    outcome.published = 1;
-                } else {
-                    outcome.already_sent = 1;
-                }
-                outcome.note = format!("recovered from {} alerted blocker(s)", ids.len());
-                Ok(outcome)
-            }
-            Err(err) => Err(WatcherError::Publish {
-                subject: format!("stack {stack}"),
-                failed: 1,
-                total: 1,
-                first: err,
-            }),
-        }
     }
 
     async fn repository_failure(
@@ -324,20 +317,9 @@ impl<G: GitSyncApi, N: Notifier, L: AlertLedger, C: Clock> Watcher<G, Outbox<N, 
         outcome.note = format!("failed sync of {link_id}@{branch}");
         Ok(outcome)
     }
-
-    /// The blockers of a stack alerted and not yet closed by a recovery.
-    async fn open_blocker_alerts(&self, stack: &str) -> Result<Vec<String>, LedgerError> {
-        let query = LedgerQuery::blocker_alerts(stack);
-        let entries = self.outbox.ledger.entries(&query).await?;
-        Ok(entries
-            .iter()
-            .filter(|entry| entry.is_open())
-            .filter_map(|entry| query.blocker_id(entry).map(str::to_owned))
-            .collect())
-    }
 }
 
-fn fail_if_any(
+pub(crate) fn fail_if_any(
     subject: String,
     total: usize,
     mut failures: Vec<DedupeError>,

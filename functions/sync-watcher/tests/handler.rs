@@ -2,16 +2,19 @@
 
 use std::time::{Duration, SystemTime};
 
+use gitsync::domain::connections::ResourceKind;
 use gitsync::domain::sync::{
-    BlockerStatus, SyncAttempt, SyncAttemptEvent, SyncBlocker, SyncStatus,
+    BlockerStatus, RepositoryLink, SyncAttempt, SyncAttemptEvent, SyncBlocker, SyncConfiguration,
+    SyncStatus,
 };
-use gitsync::fakes::{FakeOutbox, InMemoryGitSync, fake_outbox};
-use gitsync::ledger::{EntryState, LedgerKey};
-use gitsync::ports::ApiErrorKind;
+use gitsync::fakes::{FakeOutbox, InMemoryConnections, InMemoryGitSync, fake_outbox};
+use gitsync::ledger::{EntryState, LedgerKey, ResolverItem, StatusRecord};
+use gitsync::ports::{ApiErrorKind, StatusStore};
 use serde_json::{Value, json};
+use sync_watcher::settings::{HealthReport, WatcherSettings};
 use sync_watcher::{Watcher, WatcherError};
 
-type FakeWatcher = Watcher<InMemoryGitSync, FakeOutbox>;
+type FakeWatcher = Watcher<InMemoryGitSync, InMemoryConnections, FakeOutbox>;
 
 const STACK: &str = "payments-api";
 const T0: u64 = 1_800_000_000;
@@ -19,11 +22,13 @@ const T0: u64 = 1_800_000_000;
 fn watcher() -> FakeWatcher {
     Watcher {
         api: InMemoryGitSync::default(),
+        connections: InMemoryConnections::default(),
         outbox: fake_outbox(
             sync_watcher::FUNCTION_NAME,
             SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + 600),
         ),
         region: "us-east-1".into(),
+        settings: WatcherSettings::default(),
     }
 }
 
@@ -239,7 +244,6 @@ async fn other_events_are_ignored_successfully() {
         json!({"source": "aws.s3", "detail-type": "Object Created", "detail": {}}),
         json!({"source": "aws.codeconnections", "detail-type": "Git Sync Repository Sync Status Change",
                "detail": {"repositoryLinkId": "l", "branch": "main", "status": "SUCCEEDED"}}),
-        json!({"source": "aws.events", "detail-type": "Scheduled Event"}),
     ] {
         let outcome = w.handle(event).await.expect("ignored, not failed");
         assert_eq!(outcome.action, "ignored");
@@ -327,5 +331,249 @@ fn the_sample_events_parse() {
         Incoming::StackRequest {
             stack: STACK.into()
         }
+    );
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+const CONNECTION: &str = "arn:aws:codestar-connections:us-east-1:123456789012:connection/c-1";
+
+fn schedule() -> Value {
+    json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
+}
+
+/// `stacks` under Git sync through one link on CONNECTION.
+fn under_git_sync(w: &FakeWatcher, stacks: &[&str]) {
+    w.api.add_link(RepositoryLink {
+        id: "l-1".into(),
+        arn: "arn:aws:codestar-connections:us-east-1:123456789012:repository-link/l-1".into(),
+        connection_arn: CONNECTION.into(),
+        provider: "GitHub".into(),
+        owner: "acme".into(),
+        repository: "infra".into(),
+    });
+    for stack in stacks {
+        w.api.add_sync_configuration(SyncConfiguration {
+            stack: (*stack).into(),
+            repository_link_id: "l-1".into(),
+            branch: "main".into(),
+            config_file: None,
+            owner: "acme".into(),
+            repository: "infra".into(),
+            provider: "GitHub".into(),
+        });
+    }
+}
+
+fn subjects(w: &FakeWatcher) -> Vec<String> {
+    w.outbox
+        .notifier
+        .published()
+        .into_iter()
+        .map(|alert| alert.subject)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_sweep_alerts_a_blocker_whose_event_was_lost_once() {
+    let mut w = watcher();
+    w.settings.health_report = HealthReport::Off; // the report has its own tests
+    under_git_sync(&w, &[STACK, "quiet-stack"]);
+    w.api
+        .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
+    let first = w.handle(schedule()).await.expect("sweeps");
+    assert_eq!(
+        (first.action, first.stacks, first.published),
+        ("swept", 2, 1)
+    );
+    let again = w.handle(schedule()).await.expect("sweeps");
+    assert_eq!(again.published, 0);
+    // The event arrives late: nothing new either.
+    let late = w.handle(resource_event("FAILED")).await.expect("handles");
+    assert_eq!((late.published, late.already_sent), (0, 1));
+    assert_eq!(
+        subjects(&w),
+        ["[gitsync-guard] Git sync blocked: stack payments-api"]
+    );
+    assert_eq!(
+        w.api.calls("GetSyncBlockerSummary"),
+        5,
+        "one per stack per sweep, one for the event"
+    );
+}
+
+#[tokio::test]
+async fn the_event_and_the_sweep_together_alert_once() {
+    let mut w = watcher();
+    w.settings.health_report = HealthReport::Off; // the report has its own tests
+    under_git_sync(&w, &[STACK]);
+    w.api
+        .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
+    w.outbox.notifier.set_delay(Duration::from_millis(30));
+    let (sweep, event) = tokio::join!(w.handle(schedule()), w.handle(resource_event("FAILED")));
+    sweep.expect("sweeps");
+    event.expect("handles");
+    assert_eq!(w.outbox.notifier.published().len(), 1);
+}
+
+#[tokio::test]
+async fn a_blocker_still_active_is_reminded_once_per_interval_and_not_after_it_is_resolved() {
+    let mut w = watcher();
+    w.settings.health_report = HealthReport::Off; // the report has its own tests
+    under_git_sync(&w, &[STACK]);
+    w.api
+        .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
+    w.handle(schedule()).await.expect("alerts");
+    w.outbox.clock.advance(23 * HOUR);
+    w.handle(schedule()).await.expect("too early");
+    assert_eq!(w.outbox.notifier.published().len(), 1);
+    w.outbox.clock.advance(HOUR);
+    for _ in 0..2 {
+        w.handle(schedule()).await.expect("reminds");
+        w.handle(resource_event("FAILED"))
+            .await
+            .expect("a duplicate path");
+    }
+    let published = w.outbox.notifier.published();
+    assert_eq!(published.len(), 2, "one reminder in the first interval");
+    let reminder = &published[1];
+    assert_eq!(
+        reminder.subject,
+        "[gitsync-guard] Git sync still blocked: stack payments-api, for 1day 10m"
+    );
+    assert!(
+        reminder
+            .attributes
+            .contains(&("kind".into(), "reminder".into()))
+    );
+    for expected in [
+        "Blocked for:   1day 10m",
+        "Reason:",
+        "update-sync-blocker --region us-east-1 --id b-1",
+    ] {
+        assert!(
+            reminder.message.contains(expected),
+            "{expected:?} in {}",
+            reminder.message
+        );
+    }
+    w.outbox.clock.advance(24 * HOUR);
+    w.handle(schedule()).await.expect("reminds again");
+    assert_eq!(
+        w.outbox.notifier.published().len(),
+        3,
+        "one more in the second interval"
+    );
+    w.api
+        .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Resolved)]);
+    w.outbox.clock.advance(24 * HOUR);
+    w.handle(schedule()).await.expect("recovers");
+    let subjects = subjects(&w);
+    assert_eq!(subjects.len(), 4);
+    assert_eq!(
+        subjects[3],
+        "[gitsync-guard] Git sync recovered: stack payments-api"
+    );
+    w.outbox.clock.advance(48 * HOUR);
+    w.handle(schedule()).await.expect("quiet");
+    assert_eq!(
+        w.outbox.notifier.published().len(),
+        4,
+        "no reminder after the recovery"
+    );
+}
+
+fn unhealthy_connection() -> StatusRecord {
+    StatusRecord {
+        arn: CONNECTION.into(),
+        kind: ResourceKind::Connection,
+        status: "ERROR".into(),
+        since: SystemTime::UNIX_EPOCH + Duration::from_secs(T0 - 7200),
+        last_alerted_at: None,
+    }
+}
+
+#[tokio::test]
+async fn the_daily_report_lists_what_is_wrong_once_a_day() {
+    let w = watcher(); // 2027-01-15T08:10Z: past the default 08:00
+    under_git_sync(&w, &[STACK, "orders-api"]);
+    w.api
+        .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
+    w.outbox
+        .ledger
+        .save_status(&unhealthy_connection())
+        .await
+        .expect("saved");
+    w.outbox.ledger.record_sent(
+        LedgerKey::resolver("orders-api", "enforce", ResolverItem::Resolution, "b-9"),
+        SystemTime::UNIX_EPOCH + Duration::from_secs(T0 - 3600),
+    );
+    let first = w.handle(schedule()).await.expect("sweeps");
+    assert_eq!(first.report, Some("published"));
+    w.handle(schedule()).await.expect("sweeps again");
+    let reports: Vec<_> = w
+        .outbox
+        .notifier
+        .published()
+        .into_iter()
+        .filter(|alert| alert.attributes.contains(&("kind".into(), "report".into())))
+        .collect();
+    assert_eq!(reports.len(), 1, "one report a day");
+    let report = &reports[0];
+    assert_eq!(
+        report.subject,
+        "[gitsync-guard] Git sync health: 1 blocked stack(s), 1 unhealthy connection(s) or host(s)"
+    );
+    for expected in [
+        "payments-api: blocked since 2027-01-15T08:00:00Z",
+        "blocker b-1: Resource handler returned message",
+        &format!("Connection {CONNECTION} is ERROR since"),
+        "stalls 2 stack(s): orders-api, payments-api",
+        "orders-api: blocker b-9 resolved (enforce)",
+    ] {
+        assert!(
+            report.message.contains(expected),
+            "{expected:?} in {}",
+            report.message
+        );
+    }
+    w.outbox.clock.advance(24 * HOUR);
+    let next_day = w.handle(schedule()).await.expect("sweeps");
+    assert_eq!(
+        next_day.report,
+        Some("published"),
+        "the next day has its own"
+    );
+}
+
+#[tokio::test]
+async fn a_healthy_day_sends_no_report_unless_always_and_none_when_off() {
+    let mut w = watcher();
+    under_git_sync(&w, &[STACK]);
+    let outcome = w.handle(schedule()).await.expect("sweeps");
+    assert_eq!(outcome.report, Some("healthy"));
+    assert!(w.outbox.notifier.published().is_empty());
+    w.settings.health_report = HealthReport::Always;
+    w.outbox.clock.advance(24 * HOUR);
+    w.handle(schedule()).await.expect("sweeps");
+    assert_eq!(subjects(&w), ["[gitsync-guard] Git sync health: all clear"]);
+    w.settings.health_report = HealthReport::Off;
+    w.outbox.clock.advance(24 * HOUR);
+    w.api
+        .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
+    let off = w.handle(schedule()).await.expect("sweeps");
+    assert_eq!(off.report, Some("off"));
+    assert_eq!(subjects(&w).len(), 2, "the blocker's alert, no report");
+}
+
+#[tokio::test]
+async fn a_sweep_that_cannot_list_fails_after_checking_what_it_could() {
+    let mut w = watcher();
+    w.settings.health_report = HealthReport::Off; // the report has its own tests
+    under_git_sync(&w, &[STACK]);
+    w.api.fail("ListRepositoryLinks", ApiErrorKind::Throttled);
+    let err = w.handle(schedule()).await.expect_err("incomplete");
+    assert!(
+        err.to_string().contains("listing repository links"),
+        "{err}"
     );
 }

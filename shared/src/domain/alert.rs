@@ -36,6 +36,10 @@ pub enum AlertKind {
     Connection,
     Host,
     Resolution,
+    /// A blocker still ACTIVE after the reminder interval.
+    Reminder,
+    /// The daily health report.
+    Report,
 }
 
 impl Severity {
@@ -57,6 +61,8 @@ impl AlertKind {
             Self::Connection => "connection",
             Self::Host => "host",
             Self::Resolution => "resolution",
+            Self::Reminder => "reminder",
+            Self::Report => "report",
         }
     }
 }

@@ -1,0 +1,396 @@
+//! The daily health report: every blocked stack, every unhealthy connection and host with the
+//! stacks it stalls, and the last 24 hours of blocker-resolver's decisions. Pure: built from
+//! what the sweep found, the auditor's status records and the ledger.
+
+use std::time::{Duration, SystemTime};
+
+use gitsync::domain::alert::{Alert, AlertKind, Section, Severity};
+use gitsync::domain::connections::{ResourceKind, same_resource};
+use gitsync::domain::sync::{RepositoryLink, SyncBlocker, SyncConfiguration};
+use gitsync::domain::text::{rfc3339, time_and_age};
+use gitsync::ledger::{ResolverItem, StatusRecord};
+
+/// Most lines per list; the rest are counted ("... and N more").
+pub const MAX_REPORT_ITEMS: usize = 100;
+/// How far back the report lists blocker-resolver's decisions.
+pub const DECISIONS_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// One ACTIVE blocker the sweep found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockedStack {
+    pub stack: String,
+    pub blocker: SyncBlocker,
+}
+
+/// One decision blocker-resolver recorded, as the ledger keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub stack: String,
+    pub mode: String,
+    pub what: String,
+    pub blocker_id: String,
+    pub at: SystemTime,
+}
+
+impl Decision {
+    /// `None` for what the report does not list (nothing but resolutions, holds, failures).
+    pub fn new(
+        stack: &str,
+        (mode, what, blocker_id): (&str, ResolverItem<'_>, &str),
+        at: SystemTime,
+    ) -> Self {
+        let what = match (mode, what) {
+            ("dry-run", ResolverItem::Resolution) => "would be resolved".to_owned(),
+            (_, ResolverItem::Resolution) => "resolved".to_owned(),
+            (_, ResolverItem::Held { guard }) => format!("held back by the {guard}"),
+            (_, ResolverItem::Failed) => "could not be resolved".to_owned(),
+        };
+        Self {
+            stack: stack.to_owned(),
+            mode: mode.to_owned(),
+            what,
+            blocker_id: blocker_id.to_owned(),
+            at,
+        }
+    }
+}
+
+/// Everything the report says.
+#[derive(Debug, Clone)]
+pub struct HealthReport<'a> {
+    pub region: &'a str,
+    pub now: SystemTime,
+    pub stacks_swept: usize,
+    pub blocked: Vec<BlockedStack>,
+    /// The auditor's records of connections and hosts that are not AVAILABLE.
+    pub unhealthy: &'a [StatusRecord],
+    pub links: &'a [RepositoryLink],
+    pub configurations: &'a [SyncConfiguration],
+    /// Connection ARN and its host's ARN, for hosts' blast radius.
+    pub connection_hosts: &'a [(String, String)],
+    pub decisions: Vec<Decision>,
+    /// What the sweep could not read: the report says it is incomplete.
+    pub failures: &'a [String],
+}
+
+impl HealthReport<'_> {
+    pub fn is_healthy(&self) -> bool {
+        self.blocked.is_empty() && self.unhealthy.is_empty()
+    }
+
+    /// The stacks that deploy through a connection or host.
+    fn stalled_by(&self, record: &StatusRecord) -> Vec<&str> {
+        let behind = |connection: &str| match record.kind {
+            ResourceKind::Connection => same_resource(connection, &record.arn),
+            ResourceKind::Host => self.connection_hosts.iter().any(|(conn, host)| {
+                same_resource(conn, connection) && same_resource(host, &record.arn)
+            }),
+        };
+        let mut stacks: Vec<&str> = self
+            .links
+            .iter()
+            .filter(|link| behind(&link.connection_arn))
+            .flat_map(|link| {
+                self.configurations
+                    .iter()
+                    .filter(move |c| c.repository_link_id == link.id)
+                    .map(|c| c.stack.as_str())
+            })
+            .collect();
+        stacks.sort_unstable();
+        stacks.dedup();
+        stacks
+    }
+}
+
+fn blocked_line(blocked: &BlockedStack, now: SystemTime) -> String {
+    let blocker = &blocked.blocker;
+    format!(
+        "{}: blocked since {}, blocker {}: {}",
+        blocked.stack,
+        time_and_age(blocker.created_at, now),
+        blocker.id,
+        blocker.created_reason
+    )
+}
+
+fn unhealthy_line(report: &HealthReport<'_>, record: &StatusRecord) -> String {
+    let stalled = report.stalled_by(record);
+    let kind = match record.kind {
+        ResourceKind::Connection => "Connection",
+        ResourceKind::Host => "Host",
+    };
+    let stacks = match stalled.as_slice() {
+        [] => "stalls no stack under Git sync".to_owned(),
+        stacks => format!("stalls {} stack(s): {}", stacks.len(), stacks.join(", ")),
+    };
+    format!(
+        "{kind} {} is {} since {}; {stacks}",
+        record.arn,
+        record.status,
+        time_and_age(Some(record.since), report.now)
+    )
+}
+
+fn decision_line(decision: &Decision) -> String {
+    format!(
+        "{} {}: blocker {} {} ({})",
+        rfc3339(decision.at),
+        decision.stack,
+        decision.blocker_id,
+        decision.what,
+        decision.mode
+    )
+}
+
+/// The report as one message, every list capped so that it stays within SNS's limits.
+pub fn report_alert(report: &HealthReport<'_>) -> Alert {
+    let (severity, title) = match (report.blocked.len(), report.unhealthy.len()) {
+        (0, 0) => (Severity::Info, "Git sync health: all clear".to_owned()),
+        (blocked, unhealthy) => (
+            Severity::Warning,
+            format!(
+                "Git sync health: {blocked} blocked stack(s), {unhealthy} unhealthy connection(s) or host(s)"
+            ),
+        ),
+    };
+    let audit = match report.failures.len() {
+        0 => "complete".to_owned(),
+        failed => format!("INCOMPLETE: {failed} listing(s) failed (listed below)"),
+    };
+    let mut alert = Alert::new(AlertKind::Report, severity, title)
+        .fact("Region", report.region)
+        .fact("Stacks under Git sync", report.stacks_swept.to_string())
+        .fact("Blocked stacks", report.blocked.len().to_string())
+        .fact(
+            "Unhealthy connections and hosts",
+            report.unhealthy.len().to_string(),
+        )
+        .fact(
+            "Resolver decisions, last 24 hours",
+            report.decisions.len().to_string(),
+        )
+        .fact("Sweep", audit);
+    alert.summary = if report.is_healthy() {
+        "Every stack under Git sync deploys, and every connection and host is AVAILABLE.".into()
+    } else {
+        "These stacks deploy nothing new from Git until their blockers are resolved and their \
+         connections are AVAILABLE; each has its own alert with what to do."
+            .into()
+    };
+    let mut blocked: Vec<&BlockedStack> = report.blocked.iter().collect();
+    blocked.sort_by_key(|b| (b.blocker.created_at, b.stack.clone()));
+    let mut decisions: Vec<&Decision> = report.decisions.iter().collect();
+    decisions.sort_by_key(|d| std::cmp::Reverse(d.at));
+    let lists = [
+        (
+            "Blocked stacks, oldest first",
+            blocked
+                .iter()
+                .map(|b| blocked_line(b, report.now))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "Unhealthy connections and hosts",
+            report
+                .unhealthy
+                .iter()
+                .map(|r| unhealthy_line(report, r))
+                .collect(),
+        ),
+        (
+            "blocker-resolver's decisions, last 24 hours",
+            decisions.iter().map(|d| decision_line(d)).collect(),
+        ),
+        ("What the sweep could not read", report.failures.to_vec()),
+    ];
+    for (heading, items) in lists {
+        if !items.is_empty() {
+            alert
+                .sections
+                .push(Section::capped(heading, items, MAX_REPORT_ITEMS));
+        }
+    }
+    if !report.is_healthy() {
+        alert.next_steps = vec![
+            "Resolve each blocker as its alert says (aws codestar-connections update-sync-blocker)."
+                .into(),
+            "Complete or update each connection that is not AVAILABLE in the console (Settings, \
+             Connections): PENDING needs the handshake, ERROR new authorization."
+                .into(),
+        ];
+    }
+    alert
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gitsync::domain::alert::{AlertFormat, render};
+    use gitsync::domain::sync::BlockerStatus;
+
+    const T0: u64 = 1_800_000_000;
+
+    fn at(seconds: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    fn blocked(stack: &str, id: &str, created: u64) -> BlockedStack {
+        BlockedStack {
+            stack: stack.into(),
+            blocker: SyncBlocker {
+                id: id.into(),
+                status: BlockerStatus::Active,
+                created_reason: format!("{stack} failed"),
+                contexts: vec![],
+                created_at: Some(at(created)),
+                resolved_at: None,
+                resolved_reason: None,
+            },
+        }
+    }
+
+    fn link(id: &str, connection: &str) -> RepositoryLink {
+        RepositoryLink {
+            id: id.into(),
+            arn: format!(
+                "arn:aws:codestar-connections:us-east-1:123456789012:repository-link/{id}"
+            ),
+            connection_arn: connection.into(),
+            provider: "GitHub".into(),
+            owner: "acme".into(),
+            repository: id.into(),
+        }
+    }
+
+    fn configuration(stack: &str, link_id: &str) -> SyncConfiguration {
+        SyncConfiguration {
+            stack: stack.into(),
+            repository_link_id: link_id.into(),
+            branch: "main".into(),
+            config_file: None,
+            owner: "acme".into(),
+            repository: link_id.into(),
+            provider: "GitHub".into(),
+        }
+    }
+
+    const CONN: &str = "arn:aws:codestar-connections:us-east-1:123456789012:connection/c-1";
+    const CONN_RENAMED: &str = "arn:aws:codeconnections:us-east-1:123456789012:connection/c-1";
+    const HOST: &str = "arn:aws:codestar-connections:us-east-1:123456789012:host/h-1";
+
+    #[test]
+    fn the_report_lists_blocked_stacks_unhealthy_resources_with_their_stacks_and_decisions() {
+        let links = [
+            link("l-1", CONN),
+            link(
+                "l-2",
+                "arn:aws:codestar-connections:us-east-1:123456789012:connection/c-2",
+            ),
+        ];
+        let configurations = [
+            configuration("web", "l-1"),
+            configuration("api", "l-1"),
+            configuration("jobs", "l-2"),
+        ];
+        let unhealthy = [
+            StatusRecord {
+                arn: CONN_RENAMED.into(),
+                kind: ResourceKind::Connection,
+                status: "ERROR".into(),
+                since: at(T0 - 3600),
+                last_alerted_at: None,
+            },
+            StatusRecord {
+                arn: HOST.into(),
+                kind: ResourceKind::Host,
+                status: "VPC_CONFIG_FAILED_INITIALIZATION".into(),
+                since: at(T0 - 60),
+                last_alerted_at: None,
+            },
+        ];
+        let connection_hosts = [(links[1].connection_arn.clone(), HOST.to_owned())];
+        let report = HealthReport {
+            region: "eu-west-1",
+            now: at(T0),
+            stacks_swept: 3,
+            blocked: vec![
+                blocked("web", "b-2", T0 - 60),
+                blocked("api", "b-1", T0 - 7200),
+            ],
+            unhealthy: &unhealthy,
+            links: &links,
+            configurations: &configurations,
+            connection_hosts: &connection_hosts,
+            decisions: vec![Decision::new(
+                "web",
+                (
+                    "enforce",
+                    ResolverItem::Held {
+                        guard: "loop-guard",
+                    },
+                    "b-0",
+                ),
+                at(T0 - 600),
+            )],
+            failures: &[],
+        };
+        let alert = report_alert(&report);
+        assert_eq!(alert.kind, AlertKind::Report);
+        assert_eq!(
+            alert.title,
+            "Git sync health: 2 blocked stack(s), 2 unhealthy connection(s) or host(s)"
+        );
+        let text = render(&alert, AlertFormat::Text, "sync-watcher").message;
+        for expected in [
+            "api: blocked since 2027-01-15T06:00:00Z (2h ago), blocker b-1: api failed",
+            "web: blocked since 2027-01-15T07:59:00Z (1m ago), blocker b-2: web failed",
+            &format!(
+                "Connection {CONN_RENAMED} is ERROR since 2027-01-15T07:00:00Z (1h ago); stalls 2 stack(s): api, web"
+            ),
+            &format!("Host {HOST} is VPC_CONFIG_FAILED_INITIALIZATION since"),
+            "stalls 1 stack(s): jobs",
+            "web: blocker b-0 held back by the loop-guard (enforce)",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+        }
+        assert!(
+            text.find("api: blocked").unwrap_or(usize::MAX)
+                < text.find("web: blocked").unwrap_or(0),
+            "oldest first"
+        );
+    }
+
+    #[test]
+    fn a_healthy_account_is_all_clear_and_a_huge_one_is_capped() {
+        let healthy = HealthReport {
+            region: "eu-west-1",
+            now: at(T0),
+            stacks_swept: 0,
+            blocked: vec![],
+            unhealthy: &[],
+            links: &[],
+            configurations: &[],
+            connection_hosts: &[],
+            decisions: vec![],
+            failures: &[],
+        };
+        assert!(healthy.is_healthy());
+        assert_eq!(report_alert(&healthy).severity, Severity::Info);
+        let huge = HealthReport {
+            blocked: (0..5000)
+                .map(|n| blocked(&format!("stack-{n}"), &format!("b-{n}"), T0))
+                .collect(),
+            ..healthy
+        };
+        for format in [AlertFormat::Text, AlertFormat::Chatbot, AlertFormat::Json] {
+            let rendered = render(&report_alert(&huge), format, "sync-watcher");
+            assert!(rendered.message.len() < 256 * 1024, "{format:?}");
+            let counted = match format {
+                AlertFormat::Json => rendered.message.contains("\"omitted\":4900"),
+                _ => rendered.message.contains("4900 more"),
+            };
+            assert!(counted, "{format:?}: the cut is counted");
+        }
+    }
+}

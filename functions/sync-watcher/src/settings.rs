@@ -1,0 +1,185 @@
+//! sync-watcher's own settings, read once at cold start; errors name the variable and the
+//! form it expects.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use gitsync::config::{ConfigError, Env};
+
+pub const DEFAULT_REMIND_AFTER_HOURS: f64 = 24.0;
+/// Ledger items live 30 days: a longer interval would let an alert's record expire and
+/// turn a reminder into a fresh alert.
+pub const MAX_REMIND_AFTER_HOURS: f64 = 720.0;
+pub const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
+
+/// When the daily health report is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthReport {
+    /// Only on a day when something is blocked or unhealthy.
+    WhenUnhealthy,
+    Always,
+    Off,
+}
+
+impl FromStr for HealthReport {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw {
+            "when-unhealthy" => Ok(Self::WhenUnhealthy),
+            "always" => Ok(Self::Always),
+            "off" => Ok(Self::Off),
+            other => Err(format!("{other:?} is not a report setting")),
+        }
+    }
+}
+
+/// A time of day, UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimeOfDay {
+    pub hour: u8,
+    pub minute: u8,
+}
+
+impl TimeOfDay {
+    pub fn seconds(self) -> u64 {
+        u64::from(self.hour) * 3600 + u64::from(self.minute) * 60
+    }
+}
+
+impl FromStr for TimeOfDay {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let parsed = raw
+            .split_once(':')
+            .and_then(|(hour, minute)| Some((hour.parse::<u8>().ok()?, minute.parse::<u8>().ok()?)))
+            .filter(|(hour, minute)| *hour < 24 && *minute < 60 && raw.len() == 5);
+        match parsed {
+            Some((hour, minute)) => Ok(Self { hour, minute }),
+            None => Err(format!("{raw:?} is not HH:MM")),
+        }
+    }
+}
+
+impl fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.hour, self.minute)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatcherSettings {
+    /// How long a blocker stays ACTIVE between reminders.
+    pub remind_after: Duration,
+    /// Stacks checked at once by the sweep.
+    pub sweep_concurrency: usize,
+    pub health_report: HealthReport,
+    /// The first sweep at or after this time (UTC) sends the day's report.
+    pub report_at: TimeOfDay,
+}
+
+impl Default for WatcherSettings {
+    fn default() -> Self {
+        Self {
+            remind_after: Duration::from_secs_f64(DEFAULT_REMIND_AFTER_HOURS * 3600.0),
+            sweep_concurrency: DEFAULT_SWEEP_CONCURRENCY,
+            health_report: HealthReport::WhenUnhealthy,
+            report_at: TimeOfDay { hour: 8, minute: 0 },
+        }
+    }
+}
+
+impl WatcherSettings {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let remind_hours = env.parsed_within(
+            "REMIND_AFTER_HOURS",
+            DEFAULT_REMIND_AFTER_HOURS,
+            0.01..=MAX_REMIND_AFTER_HOURS,
+            "a number of hours from 0.01 to 720, such as 24 or 0.5",
+        )?;
+        Ok(Self {
+            remind_after: Duration::from_secs_f64(remind_hours * 3600.0),
+            sweep_concurrency: env.parsed_within(
+                "SWEEP_CONCURRENCY",
+                DEFAULT_SWEEP_CONCURRENCY,
+                1..=64,
+                "a whole number from 1 to 64",
+            )?,
+            health_report: env.parsed_or(
+                "HEALTH_REPORT",
+                defaults.health_report,
+                "when-unhealthy, always or off",
+            )?,
+            report_at: env.parsed_or(
+                "HEALTH_REPORT_AT",
+                defaults.report_at,
+                "a time of day in UTC as HH:MM, such as 08:00",
+            )?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Env::from_lookup(move |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_and_values_parse() {
+        assert_eq!(
+            WatcherSettings::from_env(&env(&[])).expect("defaults"),
+            WatcherSettings::default()
+        );
+        let settings = WatcherSettings::from_env(&env(&[
+            ("REMIND_AFTER_HOURS", "0.5"),
+            ("SWEEP_CONCURRENCY", "16"),
+            ("HEALTH_REPORT", "always"),
+            ("HEALTH_REPORT_AT", "06:30"),
+        ]))
+        .expect("valid");
+        assert_eq!(settings.remind_after, Duration::from_secs(1800));
+        assert_eq!(settings.sweep_concurrency, 16);
+        assert_eq!(settings.health_report, HealthReport::Always);
+        assert_eq!(settings.report_at.to_string(), "06:30");
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_the_expected_form() {
+        for (name, value, expected) in [
+            (
+                "REMIND_AFTER_HOURS",
+                "0",
+                "REMIND_AFTER_HOURS is \"0\"; expected a number of hours",
+            ),
+            ("REMIND_AFTER_HOURS", "soon", "expected a number of hours"),
+            (
+                "SWEEP_CONCURRENCY",
+                "0",
+                "SWEEP_CONCURRENCY is \"0\"; expected a whole number from 1 to 64",
+            ),
+            (
+                "HEALTH_REPORT",
+                "daily",
+                "HEALTH_REPORT is \"daily\"; expected when-unhealthy, always or off",
+            ),
+            (
+                "HEALTH_REPORT_AT",
+                "8:00",
+                "HEALTH_REPORT_AT is \"8:00\"; expected a time of day in UTC as HH:MM",
+            ),
+            ("HEALTH_REPORT_AT", "24:00", "expected a time of day"),
+        ] {
+            let err = WatcherSettings::from_env(&env(&[(name, value)])).expect_err(expected);
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+    }
+}

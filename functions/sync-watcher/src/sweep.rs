@@ -1,0 +1,268 @@
+//! The backstop sweep: Git sync events are best effort, so on a schedule every stack under
+//! Git sync is checked as its event would have checked it (one GetSyncBlockerSummary each).
+//! The first sweep at or after `HEALTH_REPORT_AT` (UTC) each day also sends the health report.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::stream::{self, StreamExt};
+use gitsync::domain::event::Revision;
+use gitsync::inventory::GitSyncInventory;
+use gitsync::ledger::{LedgerKey, LedgerQuery, StatusRecord};
+use gitsync::outbox::{Claimed, Delivery, Outbox};
+use gitsync::ports::{AlertLedger, Clock, ConnectionsApi, GitSyncApi, Notifier, StatusStore};
+use tracing::{error, info, warn};
+
+use crate::report::{BlockedStack, DECISIONS_WINDOW, Decision, HealthReport, report_alert};
+use crate::settings::HealthReport as ReportSetting;
+use crate::stack::{StackCheck, Trigger};
+use crate::{Outcome, Watcher, WatcherError};
+
+const DAY: u64 = 24 * 3600;
+
+/// What the sweep found over every stack.
+#[derive(Debug, Default)]
+pub struct SweepFindings {
+    pub stacks: usize,
+    pub blocked: Vec<BlockedStack>,
+    pub alerted: usize,
+    pub reminded: usize,
+    pub recovered: usize,
+    pub failures: Vec<String>,
+}
+
+impl SweepFindings {
+    fn absorb(&mut self, stack: String, check: Result<StackCheck, WatcherError>) {
+        match check {
+            Ok(check) => {
+                self.alerted += check.alerted;
+                self.reminded += check.reminded;
+                self.recovered += usize::from(check.recovered == Some(Delivery::Published));
+                self.blocked
+                    .extend(
+                        check
+                            .active
+                            .into_iter()
+                            .flatten()
+                            .map(|blocker| BlockedStack {
+                                stack: stack.clone(),
+                                blocker,
+                            }),
+                    );
+            }
+            Err(err) => {
+                error!(stack, error = %err, "stack not checked");
+                self.failures.push(format!("stack {stack}: {err}"));
+            }
+        }
+    }
+
+    /// The oldest ACTIVE blocker's age, for the metric and the alarm on it.
+    pub fn oldest_blocker_age(&self, now: SystemTime) -> Duration {
+        self.blocked
+            .iter()
+            .filter_map(|b| b.blocker.created_at)
+            .filter_map(|created| now.duration_since(created).ok())
+            .max()
+            .unwrap_or_default()
+    }
+}
+
+impl<G, K, N, L, C> Watcher<G, K, Outbox<N, L, C>>
+where
+    G: GitSyncApi,
+    K: ConnectionsApi,
+    N: Notifier,
+    L: AlertLedger + StatusStore,
+    C: Clock,
+{
+    pub(crate) async fn sweep(&self) -> Result<Outcome, WatcherError> {
+        let started = Instant::now();
+        let concurrency = self.settings.sweep_concurrency;
+        let inventory = GitSyncInventory::list(&self.api, concurrency).await;
+        let stacks = inventory.stacks();
+        let revision = Revision::default();
+        let trigger = Trigger {
+            region: &self.region,
+            revision: &revision,
+            status: None,
+        };
+        let checks: Vec<_> = stream::iter(stacks)
+            .map(|stack| async {
+                let check = self.check_stack(&stack, &trigger).await;
+                (stack, check)
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        let mut findings = SweepFindings {
+            stacks: checks.len(),
+            failures: inventory.failures.clone(),
+            ..SweepFindings::default()
+        };
+        for (stack, check) in checks {
+            findings.absorb(stack, check);
+        }
+        let report = self.health_report(&inventory, &findings).await;
+        let elapsed = started.elapsed();
+        info!(
+            stacks = findings.stacks,
+            blocked = findings.blocked.len(),
+            oldest_blocker_age_s = findings.oldest_blocker_age(self.outbox.now()).as_secs(),
+            alerted = findings.alerted,
+            reminded = findings.reminded,
+            recovered = findings.recovered,
+            report = report.as_ref().map_or("failed", |report| *report),
+            failures = findings.failures.len(),
+            elapsed_ms = elapsed.as_millis() as u64,
+            "sweep"
+        );
+        let report = report?;
+        let outcome = Outcome::swept(&findings, report);
+        if findings.failures.is_empty() {
+            Ok(outcome)
+        } else {
+            Err(WatcherError::Sweep {
+                stacks: findings.stacks,
+                failures: findings.failures,
+            })
+        }
+    }
+
+    /// The day's health report, once, from the first sweep at or after the report time.
+    async fn health_report(
+        &self,
+        inventory: &GitSyncInventory,
+        findings: &SweepFindings,
+    ) -> Result<&'static str, WatcherError> {
+        let now = self.outbox.now();
+        let Some(day) = report_day(now, self.settings.report_at.seconds()) else {
+            return Ok("not-yet");
+        };
+        if self.settings.health_report == ReportSetting::Off {
+            return Ok("off");
+        }
+        let key = LedgerKey::health_report(&day);
+        let ticket = match self.outbox.claim(&key, self.outbox.policy.lease).await? {
+            Claimed::Acquired(ticket) => ticket,
+            Claimed::Done | Claimed::InFlight => return Ok("already-sent"),
+        };
+        let unhealthy = match self.unhealthy_resources().await {
+            Ok(records) => records,
+            Err(err) => {
+                self.outbox.release(ticket).await;
+                return Err(err);
+            }
+        };
+        let connection_hosts = self.connection_hosts().await;
+        let report = HealthReport {
+            region: &self.region,
+            now,
+            stacks_swept: findings.stacks,
+            blocked: findings.blocked.clone(),
+            unhealthy: &unhealthy,
+            links: &inventory.links,
+            configurations: &inventory.configurations,
+            connection_hosts: &connection_hosts,
+            decisions: self.recent_decisions(inventory, now).await,
+            failures: &findings.failures,
+        };
+        if report.is_healthy() && self.settings.health_report == ReportSetting::WhenUnhealthy {
+            self.outbox.settle_quietly(ticket).await;
+            return Ok("healthy");
+        }
+        let alert = report_alert(&report);
+        match self.outbox.publish_claimed(ticket, &alert).await {
+            Ok(()) => Ok("published"),
+            Err(source) => Err(WatcherError::Report(source)),
+        }
+    }
+
+    /// The connections and hosts connection-auditor last saw unhealthy.
+    async fn unhealthy_resources(&self) -> Result<Vec<StatusRecord>, WatcherError> {
+        let mut records = self.outbox.ledger.statuses().await?;
+        records.retain(|record| record.status != "AVAILABLE");
+        records.sort_by(|a, b| a.arn.cmp(&b.arn));
+        Ok(records)
+    }
+
+    /// Each connection that goes through a host, for hosts' blast radius. Without it the
+    /// report still lists the hosts, with no stack behind them.
+    async fn connection_hosts(&self) -> Vec<(String, String)> {
+        match self.connections.connections(None).await {
+            Ok(connections) => connections
+                .into_iter()
+                .filter_map(|c| Some((c.arn, c.host_arn?)))
+                .collect(),
+            Err(err) => {
+                warn!(error = %err, "the report names no stack behind hosts");
+                Vec::new()
+            }
+        }
+    }
+
+    /// blocker-resolver's decisions of the last 24 hours, from its ledger items.
+    async fn recent_decisions(
+        &self,
+        inventory: &GitSyncInventory,
+        now: SystemTime,
+    ) -> Vec<Decision> {
+        let since = now.checked_sub(DECISIONS_WINDOW).unwrap_or(UNIX_EPOCH);
+        let stacks = inventory.stacks();
+        let per_stack: Vec<Vec<Decision>> =
+            stream::iter(&stacks)
+                .map(|stack| async move {
+                    let query = LedgerQuery::resolver_decisions(stack);
+                    let entries = self.outbox.ledger.entries(&query).await.unwrap_or_else(|err| {
+                    warn!(stack, error = %err, "the report lists no decision of this stack");
+                    Vec::new()
+                });
+                    entries
+                        .iter()
+                        .filter(|entry| entry.claimed_at >= since)
+                        .filter_map(|entry| {
+                            Some(Decision::new(
+                                stack,
+                                entry.resolver_decision()?,
+                                entry.claimed_at,
+                            ))
+                        })
+                        .collect()
+                })
+                .buffer_unordered(self.settings.sweep_concurrency)
+                .collect()
+                .await;
+        per_stack.into_iter().flatten().collect()
+    }
+}
+
+/// The UTC day (`YYYY-MM-DD`) whose report is due at `now`, or `None` before the report time.
+fn report_day(now: SystemTime, report_at_seconds: u64) -> Option<String> {
+    let seconds = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    if seconds % DAY < report_at_seconds {
+        return None;
+    }
+    let midnight = UNIX_EPOCH + Duration::from_secs(seconds - seconds % DAY);
+    Some(humantime::format_rfc3339_seconds(midnight).to_string()[..10].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_is_due_from_its_time_until_midnight() {
+        let day = 1_800_000_000 - 1_800_000_000 % DAY; // 2027-01-15T00:00:00Z
+        let at = |seconds: u64| UNIX_EPOCH + Duration::from_secs(day + seconds);
+        let eight = 8 * 3600;
+        assert_eq!(report_day(at(eight - 1), eight), None);
+        assert_eq!(report_day(at(eight), eight).as_deref(), Some("2027-01-15"));
+        assert_eq!(
+            report_day(at(DAY - 1), eight).as_deref(),
+            Some("2027-01-15")
+        );
+        assert_eq!(
+            report_day(at(DAY + eight), eight).as_deref(),
+            Some("2027-01-16")
+        );
+    }
+}
