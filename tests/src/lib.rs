@@ -7,6 +7,8 @@
 //! all talked to with the real AWS SDK for Rust. `scripts/test.sh` installs the tools and
 //! builds everything once before the tests run.
 
+pub mod template;
+
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -631,9 +633,13 @@ impl World {
     }
 
     /// The functions under `cargo lambda watch`, with [`World::function_env`] and `extra`.
-    pub fn start_functions(&self, extra: &[(&'static str, String)]) -> LambdaWatch {
-        let mut env = self.function_env();
-        env.extend(extra.iter().cloned());
+    pub fn start_functions<S: AsRef<str>>(&self, extra: &[(S, String)]) -> LambdaWatch {
+        let mut env: Vec<(&str, String)> = self.function_env();
+        env.extend(
+            extra
+                .iter()
+                .map(|(name, value)| (name.as_ref(), value.clone())),
+        );
         LambdaWatch::start(&env, &self.logs)
     }
 

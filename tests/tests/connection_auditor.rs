@@ -47,7 +47,7 @@ async fn world(test: &str) -> World {
         .build()
         .await;
     World {
-        watch: base.start_functions(&[]),
+        watch: base.start_functions::<&str>(&[]),
         dynamodb: base.dynamodb(),
         schedule: sample_event("connection-auditor/schedule.json"),
         base,

@@ -59,7 +59,7 @@ async fn world(test: &str) -> World {
         .send()
         .await
         .expect("create sync configuration");
-    let watch = base.start_functions(&[]);
+    let watch = base.start_functions::<&str>(&[]);
     World { base, watch }
 }
 
