@@ -121,6 +121,32 @@ pub fn markdown(results: &Results) -> String {
         );
     }
 
+    let _ = writeln!(out, "\n### Blocker reads per stack per hour\n");
+    let _ = writeln!(
+        out,
+        "GetSyncBlockerSummary calls per stack in one run (the largest size above) x the runs per hour of that function's schedules at template.yaml's defaults. Git sync events add one read per event on top. Goal: at most 2.\n"
+    );
+    let mut total = 0.0;
+    for (function, runs_per_hour) in &results.schedules {
+        let per_run = results
+            .sweeps
+            .iter()
+            .filter(|s| &s.function == function)
+            .max_by_key(|s| s.stacks)
+            .map_or(0.0, |s| s.blocker_reads_per_stack);
+        total += per_run * runs_per_hour;
+        let _ = writeln!(
+            out,
+            "- {function}: {per_run:.2} per run x {runs_per_hour:.2} run(s) per hour = {:.2}",
+            per_run * runs_per_hour
+        );
+    }
+    let _ = writeln!(
+        out,
+        "- total: **{total:.2}** per stack per hour ({})",
+        verdict(total <= 2.0)
+    );
+
     let _ = writeln!(out, "\n## Package size\n");
     if results.packages.is_empty() {
         let _ = writeln!(out, "Not measured in this run (`--skip-package`).");

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use e2e::template::Template;
 use e2e::{AlertSink, Emulator, Moto, REGION, log_dir, workspace_root};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -11,7 +12,7 @@ use crate::Options;
 use crate::runtime_api::{Run, RuntimeApi};
 
 const FUNCTIONS: [&str; 3] = ["sync-watcher", "blocker-resolver", "connection-auditor"];
-/// blocker-resolver's sweep concurrency in the sweep benchmark (its default).
+/// The sweeps' concurrency in the sweep benchmark (the template's default).
 const SWEEP_CONCURRENCY: usize = 8;
 /// connection-auditor lists sync configurations this many links at a time.
 const AUDIT_CONCURRENCY: usize = 8;
@@ -57,6 +58,8 @@ pub struct Sweep {
     /// Listing pages, which cannot overlap one another.
     pub sequential_calls: u64,
     pub calls_per_stack: f64,
+    /// GetSyncBlockerSummary calls per stack in one run.
+    pub blocker_reads_per_stack: f64,
     pub wall_s: f64,
     pub ideal_s: f64,
     pub ratio: f64,
@@ -84,6 +87,8 @@ pub struct Results {
     pub quick: bool,
     pub cold_starts: Vec<ColdStart>,
     pub sweeps: Vec<Sweep>,
+    /// Each function and how many times an hour template.yaml's default schedules run it.
+    pub schedules: Vec<(String, f64)>,
     pub packages: Vec<Package>,
     pub emulator: Throughput,
 }
@@ -162,7 +167,9 @@ impl World {
             .env("LEDGER_TABLE", &self.sink.table)
             .env("RESOLVER_MODE", "dry-run")
             .env("RESOLVER_RULES", BENCH_RULES)
-            .env("SWEEP_CONCURRENCY", SWEEP_CONCURRENCY.to_string());
+            .env("SWEEP_CONCURRENCY", SWEEP_CONCURRENCY.to_string())
+            // The sweep alone: the daily report would add its own reads to one run a day.
+            .env("HEALTH_REPORT", "off");
         command
     }
 
@@ -225,7 +232,7 @@ pub async fn run_all(options: &Options) -> Result<Results, String> {
     };
     let mut sweeps = Vec::new();
     for &stacks in sizes {
-        for function in ["blocker-resolver", "connection-auditor"] {
+        for function in ["sync-watcher", "blocker-resolver", "connection-auditor"] {
             eprintln!("sweep: {function} over {stacks} stacks, {latency_ms} ms per call");
             sweeps.push(sweep(&world, function, stacks, latency_ms).await?);
         }
@@ -248,6 +255,11 @@ pub async fn run_all(options: &Options) -> Result<Results, String> {
         quick: options.quick,
         cold_starts,
         sweeps,
+        schedules: Template::load()
+            .functions()
+            .iter()
+            .map(|function| (function.binary.clone(), function.runs_per_hour()))
+            .collect(),
         packages,
         emulator,
     })
@@ -401,10 +413,10 @@ async fn sweep(
         .run_once(function, &schedule, Duration::from_secs(900))
         .await?;
     // The run must have covered the whole account, or its figures mean nothing.
-    let (field, expected) = if function == "blocker-resolver" {
-        ("stacks", stacks)
-    } else {
+    let (field, expected) = if function == "connection-auditor" {
         ("connections", connections)
+    } else {
+        ("stacks", stacks)
     };
     if run.response[field].as_u64() != Some(expected as u64) {
         return Err(format!(
@@ -422,11 +434,14 @@ async fn sweep(
         .filter_map(|operation| counts["operations"][operation].as_u64())
         .sum();
     world.emulator.admin("faults", json!({})).await;
-    let concurrency = if function == "blocker-resolver" {
-        SWEEP_CONCURRENCY
-    } else {
+    let concurrency = if function == "connection-auditor" {
         AUDIT_CONCURRENCY
+    } else {
+        SWEEP_CONCURRENCY
     };
+    let blocker_reads = counts["operations"]["GetSyncBlockerSummary"]
+        .as_u64()
+        .unwrap_or(0);
     let latency_s = latency_ms as f64 / 1000.0;
     let ideal_s = sequential as f64 * latency_s
         + (calls - sequential) as f64 * latency_s / concurrency as f64;
@@ -441,6 +456,7 @@ async fn sweep(
         calls,
         sequential_calls: sequential,
         calls_per_stack: calls as f64 / stacks as f64,
+        blocker_reads_per_stack: blocker_reads as f64 / stacks as f64,
         wall_s,
         ideal_s,
         ratio: wall_s / ideal_s,

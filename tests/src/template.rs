@@ -18,6 +18,41 @@ pub struct DeployedFunction {
     pub environment: Vec<(String, String)>,
     /// What each of its EventBridge Scheduler schedules sends it.
     pub schedule_inputs: Vec<Value>,
+    /// Each schedule's expression, such as `rate(1 hour)`.
+    pub schedule_expressions: Vec<String>,
+}
+
+impl DeployedFunction {
+    /// How many times an hour its schedules run, for `rate(...)` expressions.
+    pub fn runs_per_hour(&self) -> f64 {
+        self.schedule_expressions
+            .iter()
+            .map(|e| rate_per_hour(e))
+            .sum()
+    }
+}
+
+/// `rate(N unit)` as runs per hour; other expressions (cron) are not counted here.
+fn rate_per_hour(expression: &str) -> f64 {
+    let Some(inner) = expression
+        .strip_prefix("rate(")
+        .and_then(|e| e.strip_suffix(')'))
+    else {
+        return 0.0;
+    };
+    let mut words = inner.split_whitespace();
+    let (Some(count), Some(unit)) = (
+        words.next().and_then(|n| n.parse::<f64>().ok()),
+        words.next(),
+    ) else {
+        return 0.0;
+    };
+    match unit.trim_end_matches('s') {
+        "minute" => count.recip() * 60.0,
+        "hour" => count.recip(),
+        "day" => count.recip() / 24.0,
+        _ => 0.0,
+    }
 }
 
 impl Template {
@@ -78,6 +113,15 @@ impl Template {
                     .map(|(_, event)| {
                         let input = event["Properties"]["Input"].as_str().expect("Input");
                         serde_json::from_str(input).expect("Input is JSON")
+                    })
+                    .collect(),
+                schedule_expressions: function["Properties"]["Events"]
+                    .as_mapping()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, event)| event["Type"].as_str() == Some("ScheduleV2"))
+                    .map(|(_, event)| {
+                        self.with_defaults(&event["Properties"]["ScheduleExpression"])
                     })
                     .collect(),
             })
