@@ -3,8 +3,15 @@
 //! Git sync events are delivered at least once and their fields are not all promised, so
 //! every detail field is optional here; only what a handler cannot work without (the stack
 //! of a resource sync event) makes an event malformed.
+//!
+//! The envelope of a Git sync event is `aws_lambda_events`' `EventBridgeEvent`. It requires
+//! `source` and `detail-type`, while a payload without them is a direct request and a schedule
+//! needs only its `detail-type`, so the payload is first told apart by those two fields, read
+//! from the raw object; only a Git sync event, whose content is read, goes through the envelope.
 
-use serde_json::{Map, Value};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use thiserror::Error;
 
 use super::sync::SyncStatus;
@@ -20,6 +27,13 @@ pub const REPOSITORY_SYNC_DETAIL_TYPES: [&str; 2] = [
     "GitSync Repository Sync Status Change",
 ];
 pub const SCHEDULED_EVENT_DETAIL_TYPE: &str = "Scheduled Event";
+
+/// Envelope fields that no handler reads. The envelope type parses them strictly (`time` as an
+/// RFC 3339 timestamp, `resources` as strings); a malformed one is dropped rather than allowed
+/// to fail an event whose detail is fine.
+const UNREAD_ENVELOPE_FIELDS: [&str; 4] = ["version", "id", "time", "resources"];
+/// Envelope fields that handlers read, all strings: a wrong type there is the event's error.
+const READ_ENVELOPE_FIELDS: [&str; 2] = ["region", "account"];
 
 /// What a function was invoked with.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,18 +110,46 @@ pub enum EventError {
         "the payload has neither `source`/`detail-type` (an EventBridge event) nor `stack` (a direct request)"
     )]
     Unrecognized,
+    /// Not expected: every field the envelope type could reject is checked or dropped first.
+    #[error("the EventBridge envelope is malformed at `{path}`: {reason}")]
+    MalformedEnvelope { path: String, reason: String },
 }
+
+/// The detail of a Git sync event, for both kinds. Every field is optional and takes any JSON
+/// value, so that a field one kind does not read can never fail an event of that kind, as
+/// before; a field is checked to be a string where it is read, with the field named.
+/// (`repositoryArn` is documented but read by no handler, so it is not here.) `Serialize` is
+/// only there because `EventBridgeEvent` requires it of its detail.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GitSyncDetail {
+    provider_type: Option<Value>,
+    repository_name: Option<Value>,
+    branch: Option<Value>,
+    commit: Option<Value>,
+    sync_type: Option<Value>,
+    sync_target: Option<Value>,
+    status: Option<Value>,
+    /// AWS documents the previous status under both `previousSync` and `previousStatus`.
+    previous_sync: Option<Value>,
+    previous_status: Option<Value>,
+    connection_arn: Option<Value>,
+    repository_link_id: Option<Value>,
+    owner_id: Option<Value>,
+}
+
+type GitSyncEnvelope = EventBridgeEvent<GitSyncDetail>;
 
 impl Incoming {
     pub fn parse(payload: &Value) -> Result<Self, EventError> {
         let object = payload
             .as_object()
             .ok_or(EventError::NotAnObject(json_kind(payload)))?;
-        let source = optional_str(object, "source", "source")?;
-        let detail_type = optional_str(object, "detail-type", "detail-type")?;
+        let source = optional_str(object.get("source"), "source")?;
+        let detail_type = optional_str(object.get("detail-type"), "detail-type")?;
 
         if source.is_none() && detail_type.is_none() {
-            return match optional_str(object, "stack", "stack")? {
+            return match optional_str(object.get("stack"), "stack")? {
                 Some(stack) => Ok(Self::StackRequest {
                     stack: stack_name(stack, "stack")?,
                 }),
@@ -128,82 +170,111 @@ impl Incoming {
         if !is_resource && !REPOSITORY_SYNC_DETAIL_TYPES.contains(&detail_type) {
             return Ok(unrelated());
         }
-        let detail = object
-            .get("detail")
-            .and_then(Value::as_object)
-            .ok_or_else(|| EventError::MissingDetail {
+        // Checked on the raw object: the derived detail would also accept an array, by position.
+        if !object.get("detail").is_some_and(Value::is_object) {
+            return Err(EventError::MissingDetail {
                 detail_type: detail_type.to_owned(),
-            })?;
-        let region = optional_string(object, "region", "region")?;
-        let account = optional_string(object, "account", "account")?;
+            });
+        }
+        let envelope = git_sync_envelope(payload)?;
         if is_resource {
-            parse_resource(detail, region, account).map(Self::ResourceSync)
+            parse_resource(envelope).map(Self::ResourceSync)
         } else {
-            parse_repository(detail, region, account).map(Self::RepositorySync)
+            parse_repository(envelope).map(Self::RepositorySync)
         }
     }
 }
 
-fn parse_resource(
-    detail: &Map<String, Value>,
-    region: Option<String>,
-    account: Option<String>,
-) -> Result<ResourceSyncEvent, EventError> {
-    let target = optional_str(detail, "syncTarget", "detail.syncTarget")?
+/// The envelope of a Git sync event whose `source`, `detail-type` and `detail` are known good.
+/// Path tracking allocates for every key, so it runs only once the plain parse has failed.
+fn git_sync_envelope(payload: &Value) -> Result<GitSyncEnvelope, EventError> {
+    if let Ok(envelope) = GitSyncEnvelope::deserialize(payload) {
+        return Ok(envelope);
+    }
+    let error = match serde_path_to_error::deserialize::<_, GitSyncEnvelope>(payload) {
+        Ok(envelope) => return Ok(envelope),
+        Err(error) => error,
+    };
+    let key = match error.path().iter().next() {
+        Some(serde_path_to_error::Segment::Map { key }) => key.as_str(),
+        _ => "",
+    };
+    if UNREAD_ENVELOPE_FIELDS.contains(&key) {
+        // Rare: only a payload that EventBridge did not write gets here, so a copy is cheap.
+        let mut trimmed = payload.clone();
+        if let Some(object) = trimmed.as_object_mut()
+            && object.remove(key).is_some()
+        {
+            return git_sync_envelope(&trimmed);
+        }
+    }
+    if let Some(field) = READ_ENVELOPE_FIELDS.iter().find(|field| **field == key)
+        && let Some(value) = payload.get(key)
+    {
+        return Err(EventError::NotAString {
+            field,
+            got: json_kind(value),
+        });
+    }
+    Err(EventError::MalformedEnvelope {
+        path: error.path().to_string(),
+        reason: error.into_inner().to_string(),
+    })
+}
+
+fn parse_resource(envelope: GitSyncEnvelope) -> Result<ResourceSyncEvent, EventError> {
+    let detail = &envelope.detail;
+    let target = optional_str(detail.sync_target.as_ref(), "detail.syncTarget")?
         .filter(|target| !target.is_empty())
         .ok_or(EventError::MissingStack)?;
     Ok(ResourceSyncEvent {
         stack: stack_name(target, "detail.syncTarget")?,
-        status: status(detail, "status", "detail.status")?,
+        status: status(detail.status.as_ref(), "detail.status")?,
         previous_status: previous_status(detail)?,
-        sync_type: optional_string(detail, "syncType", "detail.syncType")?,
+        sync_type: optional_string(detail.sync_type.as_ref(), "detail.syncType")?,
         revision: revision(detail)?,
-        region,
-        account,
+        region: envelope.region,
+        account: envelope.account,
     })
 }
 
-fn parse_repository(
-    detail: &Map<String, Value>,
-    region: Option<String>,
-    account: Option<String>,
-) -> Result<RepositorySyncEvent, EventError> {
+fn parse_repository(envelope: GitSyncEnvelope) -> Result<RepositorySyncEvent, EventError> {
+    let detail = &envelope.detail;
     Ok(RepositorySyncEvent {
-        repository_link_id: optional_string(detail, "repositoryLinkId", "detail.repositoryLinkId")?,
-        connection_arn: optional_string(detail, "connectionArn", "detail.connectionArn")?,
-        owner_id: optional_string(detail, "ownerId", "detail.ownerId")?,
-        status: status(detail, "status", "detail.status")?,
+        repository_link_id: optional_string(
+            detail.repository_link_id.as_ref(),
+            "detail.repositoryLinkId",
+        )?,
+        connection_arn: optional_string(detail.connection_arn.as_ref(), "detail.connectionArn")?,
+        owner_id: optional_string(detail.owner_id.as_ref(), "detail.ownerId")?,
+        status: status(detail.status.as_ref(), "detail.status")?,
         previous_status: previous_status(detail)?,
-        sync_type: optional_string(detail, "syncType", "detail.syncType")?,
+        sync_type: optional_string(detail.sync_type.as_ref(), "detail.syncType")?,
         revision: revision(detail)?,
-        region,
-        account,
+        region: envelope.region,
+        account: envelope.account,
     })
 }
 
-fn revision(detail: &Map<String, Value>) -> Result<Revision, EventError> {
+fn revision(detail: &GitSyncDetail) -> Result<Revision, EventError> {
     Ok(Revision {
-        provider: optional_string(detail, "providerType", "detail.providerType")?,
-        repository: optional_string(detail, "repositoryName", "detail.repositoryName")?,
-        branch: optional_string(detail, "branch", "detail.branch")?,
-        commit: optional_string(detail, "commit", "detail.commit")?,
+        provider: optional_string(detail.provider_type.as_ref(), "detail.providerType")?,
+        repository: optional_string(detail.repository_name.as_ref(), "detail.repositoryName")?,
+        branch: optional_string(detail.branch.as_ref(), "detail.branch")?,
+        commit: optional_string(detail.commit.as_ref(), "detail.commit")?,
     })
 }
 
-/// AWS documents the previous status under both `previousSync` and `previousStatus`.
-fn previous_status(detail: &Map<String, Value>) -> Result<Option<SyncStatus>, EventError> {
-    match status(detail, "previousSync", "detail.previousSync")? {
+/// `previousSync` wins; `previousStatus` is read, and so checked, only when it is absent.
+fn previous_status(detail: &GitSyncDetail) -> Result<Option<SyncStatus>, EventError> {
+    match status(detail.previous_sync.as_ref(), "detail.previousSync")? {
         Some(previous) => Ok(Some(previous)),
-        None => status(detail, "previousStatus", "detail.previousStatus"),
+        None => status(detail.previous_status.as_ref(), "detail.previousStatus"),
     }
 }
 
-fn status(
-    object: &Map<String, Value>,
-    key: &str,
-    field: &'static str,
-) -> Result<Option<SyncStatus>, EventError> {
-    Ok(optional_str(object, key, field)?.map(SyncStatus::parse))
+fn status(value: Option<&Value>, field: &'static str) -> Result<Option<SyncStatus>, EventError> {
+    Ok(optional_str(value, field)?.map(SyncStatus::parse))
 }
 
 /// A stack given as a plain name or as `arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID`.
@@ -246,12 +317,12 @@ pub fn is_resource_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// A field that must be a string when present; JSON `null` counts as absent.
 fn optional_str<'a>(
-    object: &'a Map<String, Value>,
-    key: &str,
+    value: Option<&'a Value>,
     field: &'static str,
 ) -> Result<Option<&'a str>, EventError> {
-    match object.get(key) {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(value)) => Ok(Some(value)),
         Some(other) => Err(EventError::NotAString {
@@ -262,11 +333,10 @@ fn optional_str<'a>(
 }
 
 fn optional_string(
-    object: &Map<String, Value>,
-    key: &str,
+    value: Option<&Value>,
     field: &'static str,
 ) -> Result<Option<String>, EventError> {
-    Ok(optional_str(object, key, field)?.map(str::to_owned))
+    Ok(optional_str(value, field)?.map(str::to_owned))
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -451,6 +521,51 @@ mod tests {
     }
 
     #[test]
+    fn malformed_envelope_fields_no_handler_reads_are_dropped() {
+        let mut payload = resource_event(
+            "Git Sync Resource Sync Status Change",
+            json!({"syncTarget": "web", "status": "FAILED"}),
+        );
+        for (key, junk) in [
+            ("time", json!("yesterday")),
+            ("id", json!(5)),
+            ("version", json!(0)),
+            ("resources", json!("arn:aws:x")),
+        ] {
+            payload[key] = junk;
+        }
+        let Ok(Incoming::ResourceSync(event)) = Incoming::parse(&payload) else {
+            panic!("a malformed unread envelope field failed the event");
+        };
+        assert_eq!(event.stack, "web");
+        assert_eq!(event.status, Some(SyncStatus::Failed));
+        assert_eq!(event.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(event.account.as_deref(), Some("123456789012"));
+    }
+
+    #[test]
+    fn fields_an_event_kind_does_not_read_are_not_checked() {
+        let resource = parse_resource_event(
+            "Git Sync Resource Sync Status Change",
+            json!({
+                "syncTarget": "web", "ownerId": 7, "repositoryArn": {}, "extra": [1],
+                "previousSync": "FAILED", "previousStatus": false
+            }),
+        );
+        assert_eq!(resource.previous_status, Some(SyncStatus::Failed));
+        let repository = json!({
+            "source": "aws.codeconnections",
+            "detail-type": "GitSync Repository Sync Status Change",
+            "detail": {"syncTarget": 3, "status": "QUEUED"}
+        });
+        let Ok(Incoming::RepositorySync(event)) = Incoming::parse(&repository) else {
+            panic!("syncTarget is not read from a repository event");
+        };
+        assert_eq!(event.status, Some(SyncStatus::Queued));
+        assert_eq!(event.region, None);
+    }
+
+    #[test]
     fn junk_is_an_error_that_says_what_is_wrong() {
         let cases = [
             (json!([1, 2]), "not a JSON object (got an array)"),
@@ -493,6 +608,29 @@ mod tests {
                     json!({"syncTarget": "web", "status": 3}),
                 ),
                 "field `detail.status` must be a string",
+            ),
+            (
+                json!({"source": "aws.codeconnections", "detail-type": "GitSync Resource Sync Status Change", "detail": ["web"]}),
+                "has no `detail` object",
+            ),
+            (
+                json!({"source": "aws.codeconnections", "detail-type": "GitSync Resource Sync Status Change", "detail": null}),
+                "has no `detail` object",
+            ),
+            (
+                json!({"source": "aws.codeconnections", "detail-type": "GitSync Resource Sync Status Change",
+                       "region": 5, "detail": {"syncTarget": "web"}}),
+                "field `region` must be a string, got a number",
+            ),
+            (
+                json!({"source": "aws.codeconnections", "detail-type": "GitSync Repository Sync Status Change",
+                       "account": ["123456789012"], "detail": {}}),
+                "field `account` must be a string, got an array",
+            ),
+            (
+                json!({"source": "aws.codeconnections", "detail-type": "GitSync Repository Sync Status Change",
+                       "detail": {"previousStatus": true}}),
+                "field `detail.previousStatus` must be a string, got a boolean",
             ),
         ];
         for (payload, expected) in cases {
