@@ -223,58 +223,56 @@ fn git_sync_envelope(payload: &Value) -> Result<GitSyncEnvelope, EventError> {
 }
 
 fn parse_resource(envelope: GitSyncEnvelope) -> Result<ResourceSyncEvent, EventError> {
-    let detail = &envelope.detail;
+    let mut detail = envelope.detail;
     let target = optional_str(detail.sync_target.as_ref(), "detail.syncTarget")?
         .filter(|target| !target.is_empty())
         .ok_or(EventError::MissingStack)?;
     Ok(ResourceSyncEvent {
         stack: stack_name(target, "detail.syncTarget")?,
-        status: status(detail.status.as_ref(), "detail.status")?,
-        previous_status: previous_status(detail)?,
-        sync_type: optional_string(detail.sync_type.as_ref(), "detail.syncType")?,
-        revision: revision(detail)?,
+        status: status(detail.status.take(), "detail.status")?,
+        previous_status: previous_status(&mut detail)?,
+        sync_type: text(detail.sync_type.take(), "detail.syncType")?,
+        revision: revision(&mut detail)?,
         region: envelope.region,
         account: envelope.account,
     })
 }
 
 fn parse_repository(envelope: GitSyncEnvelope) -> Result<RepositorySyncEvent, EventError> {
-    let detail = &envelope.detail;
+    let mut detail = envelope.detail;
     Ok(RepositorySyncEvent {
-        repository_link_id: optional_string(
-            detail.repository_link_id.as_ref(),
-            "detail.repositoryLinkId",
-        )?,
-        connection_arn: optional_string(detail.connection_arn.as_ref(), "detail.connectionArn")?,
-        owner_id: optional_string(detail.owner_id.as_ref(), "detail.ownerId")?,
-        status: status(detail.status.as_ref(), "detail.status")?,
-        previous_status: previous_status(detail)?,
-        sync_type: optional_string(detail.sync_type.as_ref(), "detail.syncType")?,
-        revision: revision(detail)?,
+        repository_link_id: text(detail.repository_link_id.take(), "detail.repositoryLinkId")?,
+        connection_arn: text(detail.connection_arn.take(), "detail.connectionArn")?,
+        owner_id: text(detail.owner_id.take(), "detail.ownerId")?,
+        status: status(detail.status.take(), "detail.status")?,
+        previous_status: previous_status(&mut detail)?,
+        sync_type: text(detail.sync_type.take(), "detail.syncType")?,
+        revision: revision(&mut detail)?,
         region: envelope.region,
         account: envelope.account,
     })
 }
 
-fn revision(detail: &GitSyncDetail) -> Result<Revision, EventError> {
+/// The detail fields are taken, not borrowed, so that their strings are not copied again.
+fn revision(detail: &mut GitSyncDetail) -> Result<Revision, EventError> {
     Ok(Revision {
-        provider: optional_string(detail.provider_type.as_ref(), "detail.providerType")?,
-        repository: optional_string(detail.repository_name.as_ref(), "detail.repositoryName")?,
-        branch: optional_string(detail.branch.as_ref(), "detail.branch")?,
-        commit: optional_string(detail.commit.as_ref(), "detail.commit")?,
+        provider: text(detail.provider_type.take(), "detail.providerType")?,
+        repository: text(detail.repository_name.take(), "detail.repositoryName")?,
+        branch: text(detail.branch.take(), "detail.branch")?,
+        commit: text(detail.commit.take(), "detail.commit")?,
     })
 }
 
 /// `previousSync` wins; `previousStatus` is read, and so checked, only when it is absent.
-fn previous_status(detail: &GitSyncDetail) -> Result<Option<SyncStatus>, EventError> {
-    match status(detail.previous_sync.as_ref(), "detail.previousSync")? {
+fn previous_status(detail: &mut GitSyncDetail) -> Result<Option<SyncStatus>, EventError> {
+    match status(detail.previous_sync.take(), "detail.previousSync")? {
         Some(previous) => Ok(Some(previous)),
-        None => status(detail.previous_status.as_ref(), "detail.previousStatus"),
+        None => status(detail.previous_status.take(), "detail.previousStatus"),
     }
 }
 
-fn status(value: Option<&Value>, field: &'static str) -> Result<Option<SyncStatus>, EventError> {
-    Ok(optional_str(value, field)?.map(SyncStatus::parse))
+fn status(value: Option<Value>, field: &'static str) -> Result<Option<SyncStatus>, EventError> {
+    Ok(optional_str(value.as_ref(), field)?.map(SyncStatus::parse))
 }
 
 /// A stack given as a plain name or as `arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID`.
@@ -332,11 +330,13 @@ fn optional_str<'a>(
     }
 }
 
-fn optional_string(
-    value: Option<&Value>,
-    field: &'static str,
-) -> Result<Option<String>, EventError> {
-    Ok(optional_str(value, field)?.map(str::to_owned))
+/// A detail field that must be a string when present, moved out of its value.
+fn text(value: Option<Value>, field: &'static str) -> Result<Option<String>, EventError> {
+    match value {
+        Some(Value::String(text)) => Ok(Some(text)),
+        // Anything else is absent or an error: optional_str says which.
+        other => optional_str(other.as_ref(), field).map(|_| None),
+    }
 }
 
 fn json_kind(value: &Value) -> &'static str {
