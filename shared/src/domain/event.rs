@@ -11,7 +11,7 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use thiserror::Error;
 
 use super::sync::SyncStatus;
@@ -29,8 +29,8 @@ pub const REPOSITORY_SYNC_DETAIL_TYPES: [&str; 2] = [
 pub const SCHEDULED_EVENT_DETAIL_TYPE: &str = "Scheduled Event";
 
 /// Envelope fields that no handler reads. The envelope type parses them strictly (`time` as an
-/// RFC 3339 timestamp, `resources` as strings); a malformed one is dropped rather than allowed
-/// to fail an event whose detail is fine.
+/// RFC 3339 timestamp, `resources` as strings); when one is malformed they are dropped, rather
+/// than allowed to fail an event whose detail is fine.
 const UNREAD_ENVELOPE_FIELDS: [&str; 4] = ["version", "id", "time", "resources"];
 /// Envelope fields that handlers read, all strings: a wrong type there is the event's error.
 const READ_ENVELOPE_FIELDS: [&str; 2] = ["region", "account"];
@@ -111,8 +111,8 @@ pub enum EventError {
     )]
     Unrecognized,
     /// Not expected: every field the envelope type could reject is checked or dropped first.
-    #[error("the EventBridge envelope is malformed at `{path}`: {reason}")]
-    MalformedEnvelope { path: String, reason: String },
+    #[error("the EventBridge envelope is malformed: {0}")]
+    MalformedEnvelope(String),
 }
 
 /// The detail of a Git sync event, for both kinds. Every field is optional and takes any JSON
@@ -176,7 +176,7 @@ impl Incoming {
                 detail_type: detail_type.to_owned(),
             });
         }
-        let envelope = git_sync_envelope(payload)?;
+        let envelope = git_sync_envelope(payload, object)?;
         if is_resource {
             parse_resource(envelope).map(Self::ResourceSync)
         } else {
@@ -186,40 +186,25 @@ impl Incoming {
 }
 
 /// The envelope of a Git sync event whose `source`, `detail-type` and `detail` are known good.
-/// Path tracking allocates for every key, so it runs only once the plain parse has failed.
-fn git_sync_envelope(payload: &Value) -> Result<GitSyncEnvelope, EventError> {
+fn git_sync_envelope(
+    payload: &Value,
+    object: &Map<String, Value>,
+) -> Result<GitSyncEnvelope, EventError> {
+    // Checked on the raw object first, so that a wrong type is reported as before, field named.
+    for field in READ_ENVELOPE_FIELDS {
+        optional_str(object.get(field), field)?;
+    }
     if let Ok(envelope) = GitSyncEnvelope::deserialize(payload) {
         return Ok(envelope);
     }
-    let error = match serde_path_to_error::deserialize::<_, GitSyncEnvelope>(payload) {
-        Ok(envelope) => return Ok(envelope),
-        Err(error) => error,
-    };
-    let key = match error.path().iter().next() {
-        Some(serde_path_to_error::Segment::Map { key }) => key.as_str(),
-        _ => "",
-    };
-    if UNREAD_ENVELOPE_FIELDS.contains(&key) {
-        // Rare: only a payload that EventBridge did not write gets here, so a copy is cheap.
-        let mut trimmed = payload.clone();
-        if let Some(object) = trimmed.as_object_mut()
-            && object.remove(key).is_some()
-        {
-            return git_sync_envelope(&trimmed);
-        }
+    // Only an unread field is left to be malformed, in a payload EventBridge did not write:
+    // rare enough for a copy without them.
+    let mut trimmed = object.clone();
+    for field in UNREAD_ENVELOPE_FIELDS {
+        trimmed.remove(field);
     }
-    if let Some(field) = READ_ENVELOPE_FIELDS.iter().find(|field| **field == key)
-        && let Some(value) = payload.get(key)
-    {
-        return Err(EventError::NotAString {
-            field,
-            got: json_kind(value),
-        });
-    }
-    Err(EventError::MalformedEnvelope {
-        path: error.path().to_string(),
-        reason: error.into_inner().to_string(),
-    })
+    GitSyncEnvelope::deserialize(&Value::Object(trimmed))
+        .map_err(|error| EventError::MalformedEnvelope(error.to_string()))
 }
 
 fn parse_resource(envelope: GitSyncEnvelope) -> Result<ResourceSyncEvent, EventError> {
