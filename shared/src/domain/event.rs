@@ -3,7 +3,14 @@
 //! Git sync events are delivered at least once and their fields are not all promised, so
 //! every detail field is optional here; only what a handler cannot work without (the stack
 //! of a resource sync event) makes an event malformed.
+//!
+//! The envelope of a Git sync event is `aws_lambda_events`' `EventBridgeEvent`. It requires
+//! `source` and `detail-type`, while a payload without them is a direct request and a schedule
+//! needs only its `detail-type`, so the payload is first told apart by those two fields, read
+//! from the raw object; only a Git sync event, whose content is read, goes through the envelope.
 
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thiserror::Error;
 
@@ -20,6 +27,13 @@ pub const REPOSITORY_SYNC_DETAIL_TYPES: [&str; 2] = [
     "GitSync Repository Sync Status Change",
 ];
 pub const SCHEDULED_EVENT_DETAIL_TYPE: &str = "Scheduled Event";
+
+/// Envelope fields that no handler reads. The envelope type parses them strictly (`time` as an
+/// RFC 3339 timestamp, `resources` as strings); when one is malformed they are dropped, rather
+/// than allowed to fail an event whose detail is fine.
+const UNREAD_ENVELOPE_FIELDS: [&str; 4] = ["version", "id", "time", "resources"];
+/// Envelope fields that handlers read, all strings: a wrong type there is the event's error.
+const READ_ENVELOPE_FIELDS: [&str; 2] = ["region", "account"];
 
 /// What a function was invoked with.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,18 +110,46 @@ pub enum EventError {
         "the payload has neither `source`/`detail-type` (an EventBridge event) nor `stack` (a direct request)"
     )]
     Unrecognized,
+    /// Not expected: every field the envelope type could reject is checked or dropped first.
+    #[error("the EventBridge envelope is malformed: {0}")]
+    MalformedEnvelope(String),
 }
+
+/// The detail of a Git sync event, for both kinds. Every field is optional and takes any JSON
+/// value, so that a field one kind does not read can never fail an event of that kind, as
+/// before; a field is checked to be a string where it is read, with the field named.
+/// (`repositoryArn` is documented but read by no handler, so it is not here.) `Serialize` is
+/// only there because `EventBridgeEvent` requires it of its detail.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GitSyncDetail {
+    provider_type: Option<Value>,
+    repository_name: Option<Value>,
+    branch: Option<Value>,
+    commit: Option<Value>,
+    sync_type: Option<Value>,
+    sync_target: Option<Value>,
+    status: Option<Value>,
+    /// AWS documents the previous status under both `previousSync` and `previousStatus`.
+    previous_sync: Option<Value>,
+    previous_status: Option<Value>,
+    connection_arn: Option<Value>,
+    repository_link_id: Option<Value>,
+    owner_id: Option<Value>,
+}
+
+type GitSyncEnvelope = EventBridgeEvent<GitSyncDetail>;
 
 impl Incoming {
     pub fn parse(payload: &Value) -> Result<Self, EventError> {
         let object = payload
             .as_object()
             .ok_or(EventError::NotAnObject(json_kind(payload)))?;
-        let source = optional_str(object, "source", "source")?;
-        let detail_type = optional_str(object, "detail-type", "detail-type")?;
+        let source = optional_str(object.get("source"), "source")?;
+        let detail_type = optional_str(object.get("detail-type"), "detail-type")?;
 
         if source.is_none() && detail_type.is_none() {
-            return match optional_str(object, "stack", "stack")? {
+            return match optional_str(object.get("stack"), "stack")? {
                 Some(stack) => Ok(Self::StackRequest {
                     stack: stack_name(stack, "stack")?,
                 }),
@@ -128,82 +170,94 @@ impl Incoming {
         if !is_resource && !REPOSITORY_SYNC_DETAIL_TYPES.contains(&detail_type) {
             return Ok(unrelated());
         }
-        let detail = object
-            .get("detail")
-            .and_then(Value::as_object)
-            .ok_or_else(|| EventError::MissingDetail {
+        // Checked on the raw object: the derived detail would also accept an array, by position.
+        if !object.get("detail").is_some_and(Value::is_object) {
+            return Err(EventError::MissingDetail {
                 detail_type: detail_type.to_owned(),
-            })?;
-        let region = optional_string(object, "region", "region")?;
-        let account = optional_string(object, "account", "account")?;
+            });
+        }
+        let envelope = git_sync_envelope(payload, object)?;
         if is_resource {
-            parse_resource(detail, region, account).map(Self::ResourceSync)
+            parse_resource(envelope).map(Self::ResourceSync)
         } else {
-            parse_repository(detail, region, account).map(Self::RepositorySync)
+            parse_repository(envelope).map(Self::RepositorySync)
         }
     }
 }
 
-fn parse_resource(
-    detail: &Map<String, Value>,
-    region: Option<String>,
-    account: Option<String>,
-) -> Result<ResourceSyncEvent, EventError> {
-    let target = optional_str(detail, "syncTarget", "detail.syncTarget")?
+/// The envelope of a Git sync event whose `source`, `detail-type` and `detail` are known good.
+fn git_sync_envelope(
+    payload: &Value,
+    object: &Map<String, Value>,
+) -> Result<GitSyncEnvelope, EventError> {
+    // Checked on the raw object first, so that a wrong type is reported as before, field named.
+    for field in READ_ENVELOPE_FIELDS {
+        optional_str(object.get(field), field)?;
+    }
+    if let Ok(envelope) = GitSyncEnvelope::deserialize(payload) {
+        return Ok(envelope);
+    }
+    // Only an unread field is left to be malformed, in a payload EventBridge did not write:
+    // rare enough for a copy without them.
+    let mut trimmed = object.clone();
+    for field in UNREAD_ENVELOPE_FIELDS {
+        trimmed.remove(field);
+    }
+    GitSyncEnvelope::deserialize(&Value::Object(trimmed))
+        .map_err(|error| EventError::MalformedEnvelope(error.to_string()))
+}
+
+fn parse_resource(envelope: GitSyncEnvelope) -> Result<ResourceSyncEvent, EventError> {
+    let mut detail = envelope.detail;
+    let target = optional_str(detail.sync_target.as_ref(), "detail.syncTarget")?
         .filter(|target| !target.is_empty())
         .ok_or(EventError::MissingStack)?;
     Ok(ResourceSyncEvent {
         stack: stack_name(target, "detail.syncTarget")?,
-        status: status(detail, "status", "detail.status")?,
-        previous_status: previous_status(detail)?,
-        sync_type: optional_string(detail, "syncType", "detail.syncType")?,
-        revision: revision(detail)?,
-        region,
-        account,
+        status: status(detail.status.take(), "detail.status")?,
+        previous_status: previous_status(&mut detail)?,
+        sync_type: text(detail.sync_type.take(), "detail.syncType")?,
+        revision: revision(&mut detail)?,
+        region: envelope.region,
+        account: envelope.account,
     })
 }
 
-fn parse_repository(
-    detail: &Map<String, Value>,
-    region: Option<String>,
-    account: Option<String>,
-) -> Result<RepositorySyncEvent, EventError> {
+fn parse_repository(envelope: GitSyncEnvelope) -> Result<RepositorySyncEvent, EventError> {
+    let mut detail = envelope.detail;
     Ok(RepositorySyncEvent {
-        repository_link_id: optional_string(detail, "repositoryLinkId", "detail.repositoryLinkId")?,
-        connection_arn: optional_string(detail, "connectionArn", "detail.connectionArn")?,
-        owner_id: optional_string(detail, "ownerId", "detail.ownerId")?,
-        status: status(detail, "status", "detail.status")?,
-        previous_status: previous_status(detail)?,
-        sync_type: optional_string(detail, "syncType", "detail.syncType")?,
-        revision: revision(detail)?,
-        region,
-        account,
+        repository_link_id: text(detail.repository_link_id.take(), "detail.repositoryLinkId")?,
+        connection_arn: text(detail.connection_arn.take(), "detail.connectionArn")?,
+        owner_id: text(detail.owner_id.take(), "detail.ownerId")?,
+        status: status(detail.status.take(), "detail.status")?,
+        previous_status: previous_status(&mut detail)?,
+        sync_type: text(detail.sync_type.take(), "detail.syncType")?,
+        revision: revision(&mut detail)?,
+        region: envelope.region,
+        account: envelope.account,
     })
 }
 
-fn revision(detail: &Map<String, Value>) -> Result<Revision, EventError> {
+/// The detail fields are taken, not borrowed, so that their strings are not copied again.
+fn revision(detail: &mut GitSyncDetail) -> Result<Revision, EventError> {
     Ok(Revision {
-        provider: optional_string(detail, "providerType", "detail.providerType")?,
-        repository: optional_string(detail, "repositoryName", "detail.repositoryName")?,
-        branch: optional_string(detail, "branch", "detail.branch")?,
-        commit: optional_string(detail, "commit", "detail.commit")?,
+        provider: text(detail.provider_type.take(), "detail.providerType")?,
+        repository: text(detail.repository_name.take(), "detail.repositoryName")?,
+        branch: text(detail.branch.take(), "detail.branch")?,
+        commit: text(detail.commit.take(), "detail.commit")?,
     })
 }
 
-/// AWS documents the previous status under both `previousSync` and `previousStatus`.
-fn previous_status(detail: &Map<String, Value>) -> Result<Option<SyncStatus>, EventError> {
-    match status(detail, "previousSync", "detail.previousSync")? {
+/// `previousSync` wins; `previousStatus` is read, and so checked, only when it is absent.
+fn previous_status(detail: &mut GitSyncDetail) -> Result<Option<SyncStatus>, EventError> {
+    match status(detail.previous_sync.take(), "detail.previousSync")? {
         Some(previous) => Ok(Some(previous)),
-        None => status(detail, "previousStatus", "detail.previousStatus"),
+        None => status(detail.previous_status.take(), "detail.previousStatus"),
     }
 }
 
-fn status(
-    object: &Map<String, Value>,
-    key: &str,
-    field: &'static str,
-) -> Result<Option<SyncStatus>, EventError> {
-    Ok(optional_str(object, key, field)?.map(SyncStatus::parse))
+fn status(value: Option<Value>, field: &'static str) -> Result<Option<SyncStatus>, EventError> {
+    Ok(optional_str(value.as_ref(), field)?.map(SyncStatus::parse))
 }
 
 /// A stack given as a plain name or as `arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID`.
@@ -246,12 +300,12 @@ pub fn is_resource_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// A field that must be a string when present; JSON `null` counts as absent.
 fn optional_str<'a>(
-    object: &'a Map<String, Value>,
-    key: &str,
+    value: Option<&'a Value>,
     field: &'static str,
 ) -> Result<Option<&'a str>, EventError> {
-    match object.get(key) {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(value)) => Ok(Some(value)),
         Some(other) => Err(EventError::NotAString {
@@ -261,12 +315,13 @@ fn optional_str<'a>(
     }
 }
 
-fn optional_string(
-    object: &Map<String, Value>,
-    key: &str,
-    field: &'static str,
-) -> Result<Option<String>, EventError> {
-    Ok(optional_str(object, key, field)?.map(str::to_owned))
+/// A detail field that must be a string when present, moved out of its value.
+fn text(value: Option<Value>, field: &'static str) -> Result<Option<String>, EventError> {
+    match value {
+        Some(Value::String(text)) => Ok(Some(text)),
+        // Anything else is absent or an error: optional_str says which.
+        other => optional_str(other.as_ref(), field).map(|_| None),
+    }
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -451,6 +506,51 @@ mod tests {
     }
 
     #[test]
+    fn malformed_envelope_fields_no_handler_reads_are_dropped() {
+        let mut payload = resource_event(
+            "Git Sync Resource Sync Status Change",
+            json!({"syncTarget": "web", "status": "FAILED"}),
+        );
+        for (key, junk) in [
+            ("time", json!("yesterday")),
+            ("id", json!(5)),
+            ("version", json!(0)),
+            ("resources", json!("arn:aws:x")),
+        ] {
+            payload[key] = junk;
+        }
+        let Ok(Incoming::ResourceSync(event)) = Incoming::parse(&payload) else {
+            panic!("a malformed unread envelope field failed the event");
+        };
+        assert_eq!(event.stack, "web");
+        assert_eq!(event.status, Some(SyncStatus::Failed));
+        assert_eq!(event.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(event.account.as_deref(), Some("123456789012"));
+    }
+
+    #[test]
+    fn fields_an_event_kind_does_not_read_are_not_checked() {
+        let resource = parse_resource_event(
+            "Git Sync Resource Sync Status Change",
+            json!({
+                "syncTarget": "web", "ownerId": 7, "repositoryArn": {}, "extra": [1],
+                "previousSync": "FAILED", "previousStatus": false
+            }),
+        );
+        assert_eq!(resource.previous_status, Some(SyncStatus::Failed));
+        let repository = json!({
+            "source": "aws.codeconnections",
+            "detail-type": "GitSync Repository Sync Status Change",
+            "detail": {"syncTarget": 3, "status": "QUEUED"}
+        });
+        let Ok(Incoming::RepositorySync(event)) = Incoming::parse(&repository) else {
+            panic!("syncTarget is not read from a repository event");
+        };
+        assert_eq!(event.status, Some(SyncStatus::Queued));
+        assert_eq!(event.region, None);
+    }
+
+    #[test]
     fn junk_is_an_error_that_says_what_is_wrong() {
         let cases = [
             (json!([1, 2]), "not a JSON object (got an array)"),
@@ -493,6 +593,29 @@ mod tests {
                     json!({"syncTarget": "web", "status": 3}),
                 ),
                 "field `detail.status` must be a string",
+            ),
+            (
+                json!({"source": "aws.codeconnections", "detail-type": "GitSync Resource Sync Status Change", "detail": ["web"]}),
+                "has no `detail` object",
+            ),
+            (
+                json!({"source": "aws.codeconnections", "detail-type": "GitSync Resource Sync Status Change", "detail": null}),
+                "has no `detail` object",
+            ),
+            (
+                json!({"source": "aws.codeconnections", "detail-type": "GitSync Resource Sync Status Change",
+                       "region": 5, "detail": {"syncTarget": "web"}}),
+                "field `region` must be a string, got a number",
+            ),
+            (
+                json!({"source": "aws.codeconnections", "detail-type": "GitSync Repository Sync Status Change",
+                       "account": ["123456789012"], "detail": {}}),
+                "field `account` must be a string, got an array",
+            ),
+            (
+                json!({"source": "aws.codeconnections", "detail-type": "GitSync Repository Sync Status Change",
+                       "detail": {"previousStatus": true}}),
+                "field `detail.previousStatus` must be a string, got a boolean",
             ),
         ];
         for (payload, expected) in cases {
