@@ -6,6 +6,7 @@
 //! - [`outbox`]: render and publish every message, exactly once, through the ledger.
 //! - [`ledger`]: the ledger table's schema and its typed keys.
 //! - [`config`] and [`telemetry`]: what every function does once at cold start.
+//! - [`metrics`]: every metric of the project, written as CloudWatch embedded metric format.
 //! - `fakes` (feature `fakes`): in-memory ports for handler tests.
 
 pub mod adapters;
@@ -14,6 +15,7 @@ pub mod domain;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 pub mod ledger;
+pub mod metrics;
 pub mod outbox;
 pub mod ports;
 pub mod telemetry;
