@@ -4,19 +4,33 @@
 //! others are still listed.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
 use futures::stream::{self, StreamExt};
 use tracing::error;
 
 use crate::domain::sync::{RepositoryLink, SyncConfiguration};
-use crate::ports::GitSyncApi;
+use crate::ports::{ApiError, GitSyncApi};
+
+/// A listing that failed: what could not be listed, and why.
+#[derive(Debug, Clone)]
+pub struct ListingFailure {
+    pub subject: String,
+    pub error: ApiError,
+}
+
+impl fmt::Display for ListingFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "listing {}: {}", self.subject, self.error)
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct GitSyncInventory {
     pub links: Vec<RepositoryLink>,
     pub configurations: Vec<SyncConfiguration>,
-    /// What could not be listed, in words an operator can act on.
-    pub failures: Vec<String>,
+    /// What could not be listed.
+    pub failures: Vec<ListingFailure>,
 }
 
 impl GitSyncInventory {
@@ -24,10 +38,11 @@ impl GitSyncInventory {
     pub async fn list<G: GitSyncApi>(api: &G, concurrency: usize) -> Self {
         let links = match api.repository_links().await {
             Ok(links) => links,
-            Err(err) => {
-                error!(error = %err, "cannot list repository links");
+            Err(error) => {
+                error!(%error, "cannot list repository links");
+                let subject = "repository links".to_owned();
                 return Self {
-                    failures: vec![format!("listing repository links: {err}")],
+                    failures: vec![ListingFailure { subject, error }],
                     ..Self::default()
                 };
             }
@@ -41,12 +56,13 @@ impl GitSyncInventory {
         for (link, configurations) in listed {
             match configurations {
                 Ok(configurations) => inventory.configurations.extend(configurations),
-                Err(err) => {
-                    error!(repository_link = %link.id, error = %err, "cannot list sync configurations");
-                    inventory.failures.push(format!(
-                        "listing the sync configurations of repository link {} ({}/{}): {err}",
+                Err(error) => {
+                    error!(repository_link = %link.id, %error, "cannot list sync configurations");
+                    let subject = format!(
+                        "the sync configurations of repository link {} ({}/{})",
                         link.id, link.owner, link.repository
-                    ));
+                    );
+                    inventory.failures.push(ListingFailure { subject, error });
                 }
             }
         }

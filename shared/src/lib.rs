@@ -7,6 +7,7 @@
 //! - [`ledger`]: the ledger table's schema and its typed keys.
 //! - [`inventory`]: what Git sync deploys here, the sweeps' starting point.
 //! - [`config`] and [`telemetry`]: what every function does once at cold start.
+//! - [`metrics`]: every metric of the project, written as CloudWatch embedded metric format.
 //! - `fakes` (feature `fakes`): in-memory ports for handler tests.
 
 pub mod adapters;
@@ -16,6 +17,7 @@ pub mod domain;
 pub mod fakes;
 pub mod inventory;
 pub mod ledger;
+pub mod metrics;
 pub mod outbox;
 pub mod ports;
 pub mod telemetry;

@@ -21,7 +21,8 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use connections_emulator::launcher::{Launcher, RunningEmulator};
-use serde_json::Value;
+use gitsync::metrics::{DIMENSION, Metric, NAMESPACE};
+use serde_json::{Value, json};
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
@@ -658,4 +659,56 @@ impl World {
             .as_ref()
             .expect("the world was built with WorldBuilder::sns_through_relay")
     }
+}
+
+/// The EMF documents of a function log, in order. Every line that mentions `"_aws"` must be one
+/// whole JSON document with an `_aws` member: CloudWatch extracts metrics only from such lines.
+pub fn emf_lines(log: &str) -> Vec<Value> {
+    log.lines()
+        .filter(|line| line.contains("\"_aws\""))
+        .map(|line| {
+            let document: Value = serde_json::from_str(line)
+                .unwrap_or_else(|err| panic!("not a whole EMF line ({err}): {line}"));
+            assert!(document["_aws"].is_object(), "no _aws directive: {line}");
+            document
+        })
+        .collect()
+}
+
+/// Checks one EMF document against `gitsync::metrics`: the namespace, the one dimension with
+/// `function` as its value, a timestamp, and only the project's metrics, each in its unit,
+/// written by `function`, with a whole-number value.
+pub fn assert_emf(document: &Value, function: &str) {
+    let aws = &document["_aws"];
+    assert!(
+        aws["Timestamp"]
+            .as_u64()
+            .is_some_and(|ms| ms > 1_600_000_000_000),
+        "timestamp in {document}"
+    );
+    let directives = aws["CloudWatchMetrics"].as_array().expect("directives");
+    assert_eq!(directives.len(), 1, "{document}");
+    let directive = &directives[0];
+    assert_eq!(directive["Namespace"], NAMESPACE, "{document}");
+    assert_eq!(directive["Dimensions"], json!([[DIMENSION]]), "{document}");
+    assert_eq!(document[DIMENSION], function, "{document}");
+    let declared = directive["Metrics"].as_array().expect("metrics");
+    assert!(!declared.is_empty(), "no metric in {document}");
+    for definition in declared {
+        let name = definition["Name"].as_str().expect("a name");
+        let metric = Metric::from_name(name)
+            .unwrap_or_else(|| panic!("{name} is not in Metric::ALL: {document}"));
+        assert_eq!(definition["Unit"], metric.unit().as_str(), "{document}");
+        assert!(
+            metric.writers().contains(&function),
+            "{name} is not {function}'s: {document}"
+        );
+        assert!(document[name].is_u64(), "{name}'s value in {document}");
+    }
+    let members = document.as_object().expect("an object").len();
+    assert_eq!(
+        members,
+        declared.len() + 2,
+        "only _aws, {DIMENSION} and the metrics: {document}"
+    );
 }

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use aws_sdk_codestarconnections::types::{BlockerStatus, SyncConfigurationType};
 use e2e::{
-    LambdaWatch, ReceivedAlert, WorldBuilder, create_stack, log_dir, sample_event, workspace_root,
+    LambdaWatch, ReceivedAlert, WorldBuilder, assert_emf, create_stack, emf_lines, log_dir,
+    sample_event, workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -164,11 +165,52 @@ impl World {
             .unwrap_or_default()
     }
 
+    /// The EMF documents one watcher's log holds once there are `count`, each checked against
+    /// the code's metrics: one per invocation that evaluated a stack or swept.
+    async fn metrics(&self, watch: &LambdaWatch, count: usize) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let documents = emf_lines(&watch.log_text());
+            if documents.len() >= count || std::time::Instant::now() > deadline {
+                assert_eq!(documents.len(), count, "{}", watch.log_text());
+                for document in &documents {
+                    assert_emf(document, FUNCTION);
+                }
+                return documents;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn messages(&self, count: usize) -> Vec<ReceivedAlert> {
         let mut messages = self.sink.receive(count, WAIT, QUIET).await;
         messages.sort_by(|a, b| a.subject.cmp(&b.subject));
         messages
     }
+}
+
+/// The metrics of one EMF document, by name.
+fn metric_values(document: &Value) -> BTreeMap<String, u64> {
+    document["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|metric| metric["Name"].as_str())
+        .map(|name| (name.to_owned(), document[name].as_u64().unwrap_or(u64::MAX)))
+        .collect()
+}
+
+/// `document` has exactly these counts, besides the sweep's duration when it is a sweep.
+fn assert_counts(document: &Value, expected: &[(&str, u64)]) {
+    let mut values = metric_values(document);
+    if expected.iter().any(|(name, _)| *name == "StacksSwept") {
+        assert!(values.remove("SweepDurationMs").is_some(), "{document}");
+    }
+    let expected: BTreeMap<String, u64> = expected
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), *value))
+        .collect();
+    assert_eq!(values, expected, "{document}");
 }
 
 fn count(calls: &BTreeMap<String, u64>, operation: &str) -> u64 {
@@ -264,6 +306,25 @@ async fn the_event_path_reports_in_dry_run_and_resolves_once_in_enforce() {
         "a blocker no rule matches is never resolved"
     );
     assert_eq!(count(&world.calls().await, "UpdateSyncBlocker"), 1);
+
+    // One metrics line per invocation; one stack's evaluation has no sweep gauges.
+    let decided = |resolved, would_resolve, published| {
+        [
+            ("BlockersResolved", resolved),
+            ("BlockersWouldResolve", would_resolve),
+            ("BlockersHeldBack", 0),
+            ("ResolveFailures", 0),
+            ("MessagesPublished", published),
+            ("ApiErrors", 0),
+            ("ApiThrottles", 0),
+        ]
+    };
+    let dry_run = world.metrics(&world.dry_run, 2).await;
+    assert_counts(&dry_run[0], &decided(0, 1, 1));
+    assert_counts(&dry_run[1], &decided(0, 1, 0));
+    let enforce = world.metrics(&world.enforce, 2).await;
+    assert_counts(&enforce[0], &decided(1, 0, 1));
+    assert_counts(&enforce[1], &decided(0, 0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -433,6 +494,29 @@ async fn the_sweep_decides_every_stack_and_the_loop_guard_stops_a_returning_bloc
         world.messages(0).await.is_empty(),
         "nothing new: no message, no summary"
     );
+
+    // One metrics line per sweep: its size, the ACTIVE blockers, the decisions, the messages
+    // (the summary included).
+    let swept = |active, resolved, would_resolve, held_back, published| {
+        [
+            ("StacksSwept", 5),
+            ("ActiveBlockers", active),
+            ("BlockersResolved", resolved),
+            ("BlockersWouldResolve", would_resolve),
+            ("BlockersHeldBack", held_back),
+            ("ResolveFailures", 0),
+            ("MessagesPublished", published),
+            ("ApiErrors", 0),
+            ("ApiThrottles", 0),
+        ]
+    };
+    let dry_run = world.metrics(&world.dry_run, 2).await;
+    assert_counts(&dry_run[0], &swept(5, 0, 2, 1, 4));
+    assert_counts(&dry_run[1], &swept(5, 0, 2, 1, 0));
+    let enforce = world.metrics(&world.enforce, 3).await;
+    assert_counts(&enforce[0], &swept(5, 2, 0, 1, 4));
+    assert_counts(&enforce[1], &swept(4, 0, 0, 2, 2));
+    assert_counts(&enforce[2], &swept(4, 0, 0, 2, 0));
 }
 
 fn check_rules(file: &std::path::Path) -> std::process::Output {

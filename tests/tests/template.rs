@@ -1,6 +1,7 @@
 //! template.yaml against the code: the environment each function gets is exactly what it
 //! reads, the schedules' inputs are schedule events to the functions, and the Git sync rule's
-//! pattern, run by moto's EventBridge, takes the project's Git sync events and rejects others.
+//! pattern, run by moto's EventBridge, takes the project's Git sync events and rejects others;
+//! the dashboard draws exactly the metrics the code writes, and the alarm watches one of them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use e2e::{Moto, REGION, log_dir, sdk_config, workspace_root};
 use gitsync::domain::event::Incoming;
+use gitsync::metrics::{DIMENSION, Metric, NAMESPACE};
 use regex::Regex;
 use serde_json::{Value, json};
 use serde_yaml_ng::Value as Yaml;
@@ -281,4 +283,193 @@ async fn the_git_sync_rule_matches_the_fixtures_and_rejects_foreign_events() {
             event["detail-type"]
         );
     }
+}
+
+/// A `!Sub` string's text (serde_yaml_ng keeps the tag).
+fn sub_text(value: &Yaml) -> &str {
+    match value {
+        Yaml::Tagged(tagged) if tagged.tag == "Sub" => tagged.value.as_str(),
+        _ => None,
+    }
+    .expect("a !Sub string")
+}
+
+/// A `!Sub` JSON body as JSON: `${Name}` inside a string stays its name, outside one (a
+/// number) becomes 0.
+fn substituted_json(text: &str) -> Value {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '$' && rest[1..].starts_with('{') && !escaped {
+            let end = rest.find('}').expect("closed ${...}");
+            out.push_str(if in_string { &rest[2..end] } else { "0" });
+            rest = &rest[end + 1..];
+            continue;
+        }
+        match c {
+            '"' if !escaped => in_string = !in_string,
+            _ => {}
+        }
+        escaped = c == '\\' && !escaped;
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    serde_json::from_str(&out).unwrap_or_else(|err| panic!("DashboardBody is not JSON: {err}"))
+}
+
+/// A metric a dashboard widget draws: namespace, name, dimensions (name, value).
+type Drawn = (String, String, Vec<(String, String)>);
+
+/// Every metric the dashboard's widgets draw, expressions aside.
+fn drawn_metrics(body: &Value) -> Vec<Drawn> {
+    let mut drawn = Vec::new();
+    for widget in body["widgets"].as_array().expect("widgets") {
+        for entry in widget["properties"]["metrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let parts = entry.as_array().expect("a metric entry is an array");
+            let strings: Vec<&str> = parts.iter().filter_map(Value::as_str).collect();
+            if strings.is_empty() {
+                assert!(parts[0].get("expression").is_some(), "{entry}");
+                continue;
+            }
+            assert!(
+                strings.len().is_multiple_of(2) && !strings.contains(&"."),
+                "full metric entries, no shorthand: {entry}"
+            );
+            let dimensions = strings[2..]
+                .chunks(2)
+                .map(|pair| (pair[0].to_owned(), pair[1].to_owned()))
+                .collect();
+            drawn.push((strings[0].to_owned(), strings[1].to_owned(), dimensions));
+        }
+    }
+    drawn
+}
+
+#[test]
+fn the_dashboard_draws_exactly_the_metrics_the_code_writes() {
+    let template = template();
+    let dashboards = resources(&template, "AWS::CloudWatch::Dashboard");
+    assert_eq!(dashboards.len(), 1, "{:?}", dashboards.keys());
+    let (_, dashboard) = dashboards.into_iter().next().expect("a dashboard");
+    let body = substituted_json(sub_text(&dashboard["Properties"]["DashboardBody"]));
+    let drawn = drawn_metrics(&body);
+
+    // The GitSyncGuard metrics: each (name, Function) the code declares, and nothing else.
+    let ours: BTreeSet<(String, String)> = drawn
+        .iter()
+        .filter(|(namespace, ..)| namespace == NAMESPACE)
+        .map(|(_, name, dimensions)| {
+            assert_eq!(dimensions.len(), 1, "{name}: {dimensions:?}");
+            assert_eq!(dimensions[0].0, DIMENSION, "{name}");
+            (name.clone(), dimensions[0].1.clone())
+        })
+        .collect();
+    let written: BTreeSet<(String, String)> = Metric::ALL
+        .iter()
+        .flat_map(|metric| {
+            metric
+                .writers()
+                .iter()
+                .map(|function| (metric.name().to_owned(), (*function).to_owned()))
+        })
+        .collect();
+    assert_eq!(ours, written, "dashboard (metric, Function) vs the code's");
+    let names: BTreeSet<&str> = ours.iter().map(|(name, _)| name.as_str()).collect();
+    let all: BTreeSet<&str> = Metric::ALL.iter().map(|metric| metric.name()).collect();
+    assert_eq!(names, all, "dashboard metric names vs Metric::ALL");
+
+    // Beside them: each function's errors and throttles, the dead-letter queue's depth.
+    let aws: BTreeSet<Drawn> = drawn
+        .into_iter()
+        .filter(|(namespace, ..)| namespace != NAMESPACE)
+        .collect();
+    let functions = resources(&template, "AWS::Serverless::Function");
+    let mut expected = BTreeSet::new();
+    for id in functions.keys() {
+        for name in ["Errors", "Throttles"] {
+            expected.insert((
+                "AWS/Lambda".to_owned(),
+                name.to_owned(),
+                vec![("FunctionName".to_owned(), id.clone())],
+            ));
+        }
+    }
+    expected.insert((
+        "AWS/SQS".to_owned(),
+        "ApproximateNumberOfMessagesVisible".to_owned(),
+        vec![(
+            "QueueName".to_owned(),
+            "DeadLetterQueue.QueueName".to_owned(),
+        )],
+    ));
+    assert_eq!(aws, expected);
+
+    // Every alarm of the template is on the alarm widget.
+    let alarms: BTreeSet<String> = resources(&template, "AWS::CloudWatch::Alarm")
+        .into_keys()
+        .map(|id| format!("{id}.Arn"))
+        .collect();
+    let shown: BTreeSet<String> = body["widgets"]
+        .as_array()
+        .expect("widgets")
+        .iter()
+        .filter(|widget| widget["type"] == "alarm")
+        .flat_map(|widget| widget["properties"]["alarms"].as_array().cloned())
+        .flatten()
+        .filter_map(|arn| arn.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(shown, alarms);
+}
+
+#[test]
+fn the_blocked_too_long_alarm_watches_a_metric_the_code_writes() {
+    let template = template();
+    let alarms = resources(&template, "AWS::CloudWatch::Alarm");
+    let alarm = &alarms["StackBlockedTooLongAlarm"]["Properties"];
+    let queries = alarm["Metrics"].as_sequence().expect("metric math");
+    let stats: Vec<&Yaml> = queries
+        .iter()
+        .filter(|query| !query["MetricStat"].is_null())
+        .collect();
+    assert_eq!(stats.len(), 1);
+    let metric = &stats[0]["MetricStat"]["Metric"];
+    assert_eq!(metric["Namespace"].as_str(), Some(NAMESPACE));
+    let name = metric["MetricName"].as_str().expect("MetricName");
+    let watched = Metric::from_name(name).expect("a metric of Metric::ALL");
+    assert_eq!(watched, Metric::OldestBlockerAgeSeconds);
+    let dimensions = metric["Dimensions"].as_sequence().expect("Dimensions");
+    assert_eq!(dimensions.len(), 1);
+    assert_eq!(dimensions[0]["Name"].as_str(), Some(DIMENSION));
+    let function = dimensions[0]["Value"].as_str().expect("a constant value");
+    assert!(
+        watched.writers().contains(&function),
+        "{name} by {function}"
+    );
+
+    // The metric is in seconds, the threshold in hours: the returned expression divides.
+    let stat_id = stats[0]["Id"].as_str().expect("Id");
+    let returned: Vec<&Yaml> = queries
+        .iter()
+        .filter(|query| query["ReturnData"].as_bool() != Some(false))
+        .collect();
+    assert_eq!(returned.len(), 1);
+    let expression = returned[0]["Expression"].as_str().expect("Expression");
+    assert_eq!(expression.replace(' ', ""), format!("{stat_id}/3600"));
+    match &alarm["Threshold"] {
+        Yaml::Tagged(tagged) => {
+            assert_eq!(tagged.tag, "Ref");
+            assert_eq!(tagged.value.as_str(), Some("BlockedAlarmHours"));
+        }
+        other => panic!("Threshold is !Ref BlockedAlarmHours, not {other:?}"),
+    }
+    let parameter = &template["Parameters"]["BlockedAlarmHours"];
+    assert_eq!(parameter["Default"].as_u64(), Some(24));
+    assert_eq!(parameter["MinValue"].as_u64(), Some(1));
+    assert_eq!(alarm["TreatMissingData"].as_str(), Some("notBreaching"));
 }

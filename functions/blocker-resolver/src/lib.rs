@@ -7,12 +7,14 @@
 //! - `stack`: one stack's evaluation, and exactly-once resolution through the ledger.
 //! - [`alerts`]: the messages.
 //! - [`cli`]: `blocker-resolver --check-rules FILE`.
+//! - `metrics`: what an invocation writes as CloudWatch metrics.
 //!
 //! This file: configuration, the handler's entry (which event does what), and the sweep.
 
 pub mod alerts;
 pub mod cli;
 pub mod engine;
+mod metrics;
 mod outcome;
 pub mod rules;
 mod stack;
@@ -21,7 +23,7 @@ pub use outcome::{DecisionRecord, MAX_LISTED_DECISIONS, Outcome, StackFailure, T
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 use gitsync::adapters::{AwsOutbox, SdkGitSync, SdkStackStatus, StartError, Wiring};
@@ -89,17 +91,31 @@ pub enum ResolverError {
     Stack {
         stack: String,
         failures: Vec<StackFailure>,
+        /// What the invocation did before failing.
+        outcome: Box<Outcome>,
     },
     #[error(
-        "the sweep finished with {} failure(s) ({failed_stacks} of {stacks} stack(s) failed); a retry resolves nothing twice. {}",
+        "the sweep finished with {} failure(s) ({} of {} stack(s) failed); a retry resolves nothing twice. {}",
         failures.len(),
+        outcome.failed_stacks,
+        outcome.stacks,
         joined(failures)
     )]
     Sweep {
-        stacks: usize,
-        failed_stacks: usize,
         failures: Vec<String>,
+        /// What the sweep did despite its failures.
+        outcome: Box<Outcome>,
     },
+}
+
+impl ResolverError {
+    /// What the invocation did before it failed (nothing, for a malformed event).
+    pub fn outcome(&self) -> Option<&Outcome> {
+        match self {
+            Self::Event(_) => None,
+            Self::Stack { outcome, .. } | Self::Sweep { outcome, .. } => Some(outcome),
+        }
+    }
 }
 
 /// The first few failures: enough to act on, short enough for an error message.
@@ -243,7 +259,20 @@ where
     L: AlertLedger,
     C: Clock,
 {
+    /// Handles one invocation, then writes its metrics (one EMF line) whatever the result.
     pub async fn handle(&self, payload: Value) -> Result<Outcome, ResolverError> {
+        let started = Instant::now();
+        let result = self.dispatch(payload).await;
+        let outcome = result.as_ref().map_or_else(ResolverError::outcome, Some);
+        if let Some(metrics) = outcome.and_then(|outcome| metrics::of(outcome, started.elapsed())) {
+            // Straight to stdout, not through tracing: CloudWatch extracts EMF only from a
+            // log line that is the JSON document itself.
+            println!("{}", metrics.line(self.outbox.now()));
+        }
+        result
+    }
+
+    async fn dispatch(&self, payload: Value) -> Result<Outcome, ResolverError> {
         let mode = self.config.mode;
         let outcome = match Incoming::parse(&payload)? {
             Incoming::ResourceSync(event) if event.status == Some(SyncStatus::Failed) => {
@@ -296,6 +325,7 @@ where
             return Err(ResolverError::Stack {
                 stack: stack.to_owned(),
                 failures,
+                outcome: Box::new(outcome),
             });
         }
         outcome.note = format!("evaluated {stack}");
@@ -307,15 +337,20 @@ where
     /// a message about a blocker or something failed, so quiet sweeps stay quiet.
     async fn sweep(&self) -> Result<Outcome, ResolverError> {
         let mode = self.config.mode;
+        let mut outcome = Outcome::new("swept", mode);
         let inventory = GitSyncInventory::list(&self.api, self.config.sweep_concurrency).await;
-        let (stacks, mut failures) = (inventory.stacks(), inventory.failures);
+        for failure in &inventory.failures {
+            outcome.count_api_error(&failure.error);
+        }
+        let stacks = inventory.stacks();
+        let mut failures: Vec<String> =
+            inventory.failures.iter().map(ToString::to_string).collect();
         let mut reports: Vec<StackReport> = stream::iter(&stacks)
             .map(|stack| self.evaluate_stack(stack, &self.region))
             .buffer_unordered(self.config.sweep_concurrency)
             .collect()
             .await;
         reports.sort_by(|a, b| a.stack.cmp(&b.stack));
-        let mut outcome = Outcome::new("swept", mode);
         // What the summary lists, from every report: the outcome keeps only the first decisions.
         let mut listed = Vec::new();
         for report in reports {
@@ -346,18 +381,20 @@ where
         );
         if outcome.published > 0 || !failures.is_empty() {
             let alert = alerts::sweep_summary_alert(&outcome, &listed, &failures);
-            if let Err(err) = self.outbox.publish(&alert).await {
-                error!(error = %err, "sweep summary not published");
-                failures.push(format!("the sweep summary was not published: {err}"));
+            match self.outbox.publish(&alert).await {
+                Ok(()) => outcome.summary_published = true,
+                Err(err) => {
+                    error!(error = %err, "sweep summary not published");
+                    failures.push(format!("the sweep summary was not published: {err}"));
+                }
             }
         }
         if failures.is_empty() {
             Ok(outcome)
         } else {
             Err(ResolverError::Sweep {
-                stacks: outcome.stacks,
-                failed_stacks: outcome.failed_stacks,
                 failures,
+                outcome: Box::new(outcome),
             })
         }
     }

@@ -2,7 +2,7 @@
 
 use gitsync::ledger::LedgerError;
 use gitsync::outbox::DedupeError;
-use gitsync::ports::{ApiError, NotifyError};
+use gitsync::ports::{ApiError, ApiErrorKind, NotifyError};
 use serde::Serialize;
 use thiserror::Error;
 use tracing::info;
@@ -109,7 +109,12 @@ pub struct Outcome {
     pub tally: Tally,
     /// Messages about single blockers published by this invocation.
     pub published: usize,
+    /// Whether the sweep's summary was published.
+    pub summary_published: bool,
     pub failed_stacks: usize,
+    /// API calls that failed after the SDK's retries, throttled ones apart.
+    pub api_errors: usize,
+    pub api_throttles: usize,
     pub decisions: Vec<DecisionRecord>,
     pub decisions_omitted: usize,
     pub note: String,
@@ -124,7 +129,10 @@ impl Outcome {
             active_blockers: 0,
             tally: Tally::default(),
             published: 0,
+            summary_published: false,
             failed_stacks: 0,
+            api_errors: 0,
+            api_throttles: 0,
             decisions: Vec::new(),
             decisions_omitted: 0,
             note: String::new(),
@@ -154,7 +162,20 @@ impl Outcome {
         if !report.failures.is_empty() {
             self.failed_stacks += 1;
         }
+        for failure in &report.failures {
+            if let StackFailure::Api { error, .. } | StackFailure::Resolve { error, .. } = failure {
+                self.count_api_error(error);
+            }
+        }
         report.failures
+    }
+
+    /// Counts a failed API call: throttled, or any other error.
+    pub(crate) fn count_api_error(&mut self, error: &ApiError) {
+        match error.kind {
+            ApiErrorKind::Throttled => self.api_throttles += 1,
+            _ => self.api_errors += 1,
+        }
     }
 }
 

@@ -35,7 +35,7 @@ use tracing::{debug, error, info, warn};
 use crate::blast_radius::{Configurations, Topology, stalled_stack_count};
 use crate::digest::{AuditFailure, Digest, DigestItem, Totals, digest_alert, digest_key};
 use crate::evaluate::{Change, Observation, RecordUpdate, Rules, assess, is_muted, withhold_muted};
-use crate::metrics::{InventoryMetrics, RunMetrics, emf_line};
+use crate::metrics::{InventoryMetrics, RunMetrics};
 use crate::settings::AuditSettings;
 
 pub const FUNCTION_NAME: &str = "connection-auditor";
@@ -216,7 +216,7 @@ where
         let result = self.audit(&mut metrics).await;
         // Straight to stdout, not through tracing: CloudWatch extracts EMF only from a log
         // line that is the JSON document itself.
-        println!("{}", emf_line(&metrics, FUNCTION_NAME, self.outbox.now()));
+        println!("{}", metrics.metrics().line(self.outbox.now()));
         if let Err(err) = &result {
             error!(error = %err, audit_errors = metrics.audit_errors, "audit failed");
         }

@@ -1,13 +1,9 @@
-//! The run's metrics as one CloudWatch Embedded Metric Format (EMF) line: Lambda ships stdout
-//! to CloudWatch Logs, which extracts the metrics without any API call from the function.
+//! What an audit counted, as the run's metrics (written by `gitsync::metrics` as one
+//! CloudWatch embedded-metric-format line).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use gitsync::metrics::{Metric, Metrics};
 
-use serde_json::{Map, Value, json};
-
-pub const NAMESPACE: &str = "GitSyncGuard";
-/// The one dimension, constant so that alarms need not know the deployed function's name.
-pub const DIMENSION: &str = "Function";
+use crate::FUNCTION_NAME;
 
 /// What one run counted. The inventory is unknown when listing failed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,55 +22,30 @@ pub struct InventoryMetrics {
 }
 
 impl RunMetrics {
-    fn values(&self) -> Vec<(&'static str, usize)> {
-        let mut values = Vec::with_capacity(5);
+    /// Without an inventory only AuditErrors is emitted: a zero ConnectionsTotal would be a
+    /// false reading.
+    pub fn metrics(&self) -> Metrics {
+        let mut metrics = Metrics::new(FUNCTION_NAME);
         if let Some(inventory) = self.inventory {
-            values.extend([
-                ("ConnectionsTotal", inventory.connections_total),
-                ("ConnectionsUnhealthy", inventory.connections_unhealthy),
-                ("HostsUnhealthy", inventory.hosts_unhealthy),
-                ("StacksAffected", inventory.stacks_affected),
-            ]);
+            metrics
+                .count(Metric::ConnectionsTotal, inventory.connections_total)
+                .count(
+                    Metric::ConnectionsUnhealthy,
+                    inventory.connections_unhealthy,
+                )
+                .count(Metric::HostsUnhealthy, inventory.hosts_unhealthy)
+                .count(Metric::StacksAffected, inventory.stacks_affected);
         }
-        values.push(("AuditErrors", self.audit_errors));
-        values
+        metrics.count(Metric::AuditErrors, self.audit_errors);
+        metrics
     }
-}
-
-/// The EMF document, one line. Without an inventory only AuditErrors is emitted: a zero
-/// ConnectionsTotal would be a false reading.
-pub fn emf_line(metrics: &RunMetrics, function: &str, at: SystemTime) -> String {
-    let values = metrics.values();
-    let timestamp = at
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis());
-    let definitions: Vec<Value> = values
-        .iter()
-        .map(|(name, _)| json!({"Name": name, "Unit": "Count"}))
-        .collect();
-    let mut document = Map::new();
-    document.insert(
-        "_aws".into(),
-        json!({
-            "Timestamp": timestamp,
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [[DIMENSION]],
-                "Metrics": definitions,
-            }],
-        }),
-    );
-    document.insert(DIMENSION.into(), function.into());
-    for (name, value) in values {
-        document.insert(name.into(), value.into());
-    }
-    Value::Object(document).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use serde_json::{Value, json};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     fn parse(line: &str) -> Value {
         assert!(!line.contains('\n'), "one line");
@@ -93,7 +64,7 @@ mod tests {
             audit_errors: 0,
         };
         let at = UNIX_EPOCH + Duration::from_millis(1_800_000_000_123);
-        let document = parse(&emf_line(&metrics, "connection-auditor", at));
+        let document = parse(&metrics.metrics().line(at));
         assert_eq!(document["_aws"]["Timestamp"], 1_800_000_000_123_u64);
         let directive = &document["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "GitSyncGuard");
@@ -135,7 +106,7 @@ mod tests {
             inventory: None,
             audit_errors: 1,
         };
-        let document = parse(&emf_line(&metrics, "connection-auditor", SystemTime::now()));
+        let document = parse(&metrics.metrics().line(SystemTime::now()));
         assert_eq!(
             document["_aws"]["CloudWatchMetrics"][0]["Metrics"],
             json!([{"Name": "AuditErrors", "Unit": "Count"}])

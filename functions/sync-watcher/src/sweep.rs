@@ -96,7 +96,7 @@ where
             .await;
         let mut findings = SweepFindings {
             stacks: checks.len(),
-            failures: inventory.failures.clone(),
+            failures: inventory.failures.iter().map(ToString::to_string).collect(),
             ..SweepFindings::default()
         };
         for (stack, check) in checks {
