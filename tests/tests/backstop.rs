@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use e2e::template::Template;
-use e2e::{LambdaWatch, ReceivedAlert, WorldBuilder};
+use e2e::{LambdaWatch, ReceivedAlert, WorldBuilder, assert_emf, emf_lines};
 use gitsync::ledger::LedgerKey;
 use serde_json::{Value, json};
 

@@ -7,6 +7,7 @@
 //! - [`alerts`] and [`report`]: the messages. [`settings`]: the function's own variables.
 
 pub mod alerts;
+mod metrics;
 pub mod report;
 pub mod settings;
 mod stack;
@@ -45,6 +46,8 @@ pub enum WatcherError {
     Sweep {
         stacks: usize,
         failures: Vec<String>,
+        /// What the sweep did all the same, for its metrics.
+        outcome: Box<Outcome>,
     },
     #[error("the health report was not published, so a retry sends it: {0}")]
     Report(NotifyError),
@@ -103,7 +106,23 @@ pub struct Outcome {
     pub reminders: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<&'static str>,
+    /// What the invocation's metrics say.
+    pub figures: Figures,
     pub note: String,
+}
+
+/// What an invocation measured, for its metrics and its answer. The account-wide gauges
+/// (blocked stacks, oldest blocker, duration) come from sweeps only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    pub alerts: usize,
+    pub recoveries: usize,
+    pub reports: usize,
+    pub blocked_stacks: usize,
+    pub oldest_blocker_age_s: u64,
+    pub sweep_ms: u64,
+    pub api_errors: usize,
+    pub api_throttles: usize,
 }
 
 fn is_zero(count: &usize) -> bool {
@@ -140,13 +159,19 @@ impl Outcome {
                 + usize::from(check.recovered == Some(Delivery::AlreadySent)),
             recovered: check.recovered.is_some(),
             reminders: check.reminded,
+            figures: Figures {
+                alerts: check.alerted,
+                recoveries: usize::from(check.recovered == Some(Delivery::Published)),
+                ..Figures::default()
+            },
             note,
             ..Self::default()
         }
     }
 
-    fn swept(findings: &SweepFindings, report: &'static str) -> Self {
+    fn swept(findings: &SweepFindings, report: &'static str, figures: Figures) -> Self {
         Self {
+            figures,
             action: "swept",
             active_blockers: findings.blocked.len(),
             published: findings.alerted + findings.reminded + findings.recovered,
@@ -209,6 +234,15 @@ where
     C: Clock,
 {
     pub async fn handle(&self, payload: Value) -> Result<Outcome, WatcherError> {
+        let result = self.dispatch(payload).await;
+        if let Some(metrics) = metrics::of(&result) {
+            // Straight to stdout: CloudWatch extracts EMF only from a line that is the document.
+            println!("{}", metrics.line(self.outbox.now()));
+        }
+        result
+    }
+
+    async fn dispatch(&self, payload: Value) -> Result<Outcome, WatcherError> {
         let outcome = match Incoming::parse(&payload)? {
             Incoming::ResourceSync(event) => {
                 let trigger = Trigger {

@@ -2,6 +2,7 @@
 //! Git sync is checked as its event would have checked it (one GetSyncBlockerSummary each).
 //! The first sweep at or after `HEALTH_REPORT_AT` (UTC) each day also sends the health report.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, StreamExt};
@@ -9,13 +10,15 @@ use gitsync::domain::event::Revision;
 use gitsync::inventory::GitSyncInventory;
 use gitsync::ledger::{LedgerKey, LedgerQuery, StatusRecord};
 use gitsync::outbox::{Claimed, Delivery, Outbox};
-use gitsync::ports::{AlertLedger, Clock, ConnectionsApi, GitSyncApi, Notifier, StatusStore};
+use gitsync::ports::{
+    AlertLedger, ApiError, ApiErrorKind, Clock, ConnectionsApi, GitSyncApi, Notifier, StatusStore,
+};
 use tracing::{error, info, warn};
 
 use crate::report::{BlockedStack, DECISIONS_WINDOW, Decision, HealthReport, report_alert};
 use crate::settings::HealthReport as ReportSetting;
 use crate::stack::{StackCheck, Trigger};
-use crate::{Outcome, Watcher, WatcherError};
+use crate::{Figures, Outcome, Watcher, WatcherError};
 
 const DAY: u64 = 24 * 3600;
 
@@ -28,6 +31,8 @@ pub struct SweepFindings {
     pub reminded: usize,
     pub recovered: usize,
     pub failures: Vec<String>,
+    pub api_errors: usize,
+    pub api_throttles: usize,
 }
 
 impl SweepFindings {
@@ -51,8 +56,33 @@ impl SweepFindings {
             }
             Err(err) => {
                 error!(stack, error = %err, "stack not checked");
+                if let WatcherError::Api(api) = &err {
+                    self.count_api_error(api);
+                }
                 self.failures.push(format!("stack {stack}: {err}"));
             }
+        }
+    }
+
+    fn count_api_error(&mut self, error: &ApiError) {
+        match error.kind {
+            ApiErrorKind::Throttled => self.api_throttles += 1,
+            _ => self.api_errors += 1,
+        }
+    }
+
+    /// The figures of the metrics, `elapsed` after the sweep started.
+    fn figures(&self, report: &str, elapsed: Duration, now: SystemTime) -> Figures {
+        let blocked: BTreeSet<&str> = self.blocked.iter().map(|b| b.stack.as_str()).collect();
+        Figures {
+            alerts: self.alerted,
+            recoveries: self.recovered,
+            reports: usize::from(report == "published"),
+            blocked_stacks: blocked.len(),
+            oldest_blocker_age_s: self.oldest_blocker_age(now).as_secs(),
+            sweep_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            api_errors: self.api_errors,
+            api_throttles: self.api_throttles,
         }
     }
 
@@ -99,6 +129,9 @@ where
             failures: inventory.failures.iter().map(ToString::to_string).collect(),
             ..SweepFindings::default()
         };
+        for failure in &inventory.failures {
+            findings.count_api_error(&failure.error);
+        }
         for (stack, check) in checks {
             findings.absorb(stack, check);
         }
@@ -107,7 +140,6 @@ where
         info!(
             stacks = findings.stacks,
             blocked = findings.blocked.len(),
-            oldest_blocker_age_s = findings.oldest_blocker_age(self.outbox.now()).as_secs(),
             alerted = findings.alerted,
             reminded = findings.reminded,
             recovered = findings.recovered,
@@ -117,13 +149,15 @@ where
             "sweep"
         );
         let report = report?;
-        let outcome = Outcome::swept(&findings, report);
+        let figures = findings.figures(report, elapsed, self.outbox.now());
+        let outcome = Outcome::swept(&findings, report, figures);
         if findings.failures.is_empty() {
             Ok(outcome)
         } else {
             Err(WatcherError::Sweep {
                 stacks: findings.stacks,
                 failures: findings.failures,
+                outcome: Box::new(outcome),
             })
         }
     }

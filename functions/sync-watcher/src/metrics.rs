@@ -1,0 +1,133 @@
+//! What an invocation writes as CloudWatch metrics (one EMF line, `gitsync::metrics`): the
+//! alerts, reminders and recovery notices it published and the API calls that failed; a sweep
+//! also writes the account's gauges (stacks swept, blocked stacks, the oldest blocker's age,
+//! which the blocked-too-long alarm watches) and the day's report. Ignored events, malformed
+//! ones and failures of the ledger or SNS write nothing: their errors say it.
+
+use gitsync::metrics::{Metric, Metrics};
+use gitsync::ports::ApiErrorKind;
+use std::time::Duration;
+
+use crate::{FUNCTION_NAME, Outcome, WatcherError};
+
+pub(crate) fn of(result: &Result<Outcome, WatcherError>) -> Option<Metrics> {
+    let mut metrics = Metrics::new(FUNCTION_NAME);
+    let outcome = match result {
+        Ok(outcome) if outcome.action != "ignored" => outcome,
+        Err(WatcherError::Sweep { outcome, .. }) => outcome,
+        Err(WatcherError::Api(error)) => {
+            let metric = match error.kind {
+                ApiErrorKind::Throttled => Metric::ApiThrottles,
+                _ => Metric::ApiErrors,
+            };
+            metrics.count(metric, 1);
+            return Some(metrics);
+        }
+        _ => return None,
+    };
+    let figures = &outcome.figures;
+    if outcome.action == "swept" {
+        metrics
+            .count(Metric::StacksSwept, outcome.stacks)
+            .milliseconds(
+                Metric::SweepDurationMs,
+                Duration::from_millis(figures.sweep_ms),
+            )
+            .count(Metric::BlockedStacks, figures.blocked_stacks)
+            .seconds(
+                Metric::OldestBlockerAgeSeconds,
+                Duration::from_secs(figures.oldest_blocker_age_s),
+            )
+            .count(Metric::ReportsPublished, figures.reports);
+    }
+    metrics
+        .count(Metric::AlertsPublished, figures.alerts)
+        .count(Metric::RemindersPublished, outcome.reminders)
+        .count(Metric::RecoveriesPublished, figures.recoveries)
+        .count(Metric::ApiErrors, figures.api_errors)
+        .count(Metric::ApiThrottles, figures.api_throttles);
+    Some(metrics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Figures;
+    use gitsync::ports::ApiError;
+    use serde_json::Value;
+    use std::time::SystemTime;
+
+    fn values(metrics: &Metrics) -> Vec<(String, u64)> {
+        let line: Value = serde_json::from_str(&metrics.line(SystemTime::now())).expect("JSON");
+        let mut values: Vec<(String, u64)> = Metric::ALL
+            .iter()
+            .filter_map(|m| Some((m.name().to_owned(), line.get(m.name())?.as_u64()?)))
+            .collect();
+        values.sort();
+        values
+    }
+
+    #[test]
+    fn a_sweep_writes_the_account_gauges_and_an_event_only_its_messages() {
+        let sweep = Outcome {
+            action: "swept",
+            stacks: 40,
+            reminders: 2,
+            figures: Figures {
+                alerts: 1,
+                reports: 1,
+                blocked_stacks: 3,
+                oldest_blocker_age_s: 90_000,
+                sweep_ms: 1200,
+                api_throttles: 1,
+                ..Figures::default()
+            },
+            ..Outcome::default()
+        };
+        let written = values(&of(&Ok(sweep)).expect("a sweep writes"));
+        for expected in [
+            ("StacksSwept", 40),
+            ("BlockedStacks", 3),
+            ("OldestBlockerAgeSeconds", 90_000),
+            ("SweepDurationMs", 1200),
+            ("ReportsPublished", 1),
+            ("AlertsPublished", 1),
+            ("RemindersPublished", 2),
+            ("ApiThrottles", 1),
+        ] {
+            assert!(
+                written.contains(&(expected.0.to_owned(), expected.1)),
+                "{expected:?} in {written:?}"
+            );
+        }
+        let event = Outcome {
+            action: "checked-stack",
+            figures: Figures {
+                alerts: 1,
+                ..Figures::default()
+            },
+            ..Outcome::default()
+        };
+        let written = values(&of(&Ok(event)).expect("an event writes"));
+        assert!(
+            !written.iter().any(|(name, _)| name == "BlockedStacks"),
+            "{written:?}"
+        );
+        assert!(
+            of(&Ok(Outcome {
+                action: "ignored",
+                ..Outcome::default()
+            }))
+            .is_none()
+        );
+        let throttled = Err(WatcherError::Api(ApiError {
+            operation: "GetSyncBlockerSummary",
+            kind: ApiErrorKind::Throttled,
+            message: "slow down".into(),
+        }));
+        assert_eq!(
+            values(&of(&throttled).expect("counted")),
+            [("ApiThrottles".to_owned(), 1)]
+        );
+    }
+}
