@@ -15,10 +15,10 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
 
 use crate::admin;
-use crate::model::{Model, ModelError};
+use crate::model::{ModelError, Models};
 use crate::protocol;
 use crate::scenario::{self, ScenarioError};
-use crate::service::{Backend, Service, Settings, SharedService};
+use crate::service::{Accounts, Service, SharedService};
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -54,17 +54,13 @@ pub enum StartError {
 /// Loads the model and the scenario, listens, announces `listening on http://ADDRESS` on
 /// stdout, and serves until SIGINT or SIGTERM.
 pub async fn run(options: Options) -> Result<(), StartError> {
-    let model = Model::load()?;
-    let settings = Settings {
-        region: options.region,
-        account: options.account,
-    };
-    let mut backend = Backend::new(settings.clone());
+    let models = Models::load()?;
+    let mut accounts = Accounts::new(options.region.clone(), options.account.clone());
     if let Some(path) = &options.scenario {
-        let counts = scenario::load_file(path, &mut backend, &model)?;
+        let counts = scenario::load_file(path, &mut accounts, models.current())?;
         tracing::info!(scenario = %path.display(), ?counts, "scenario loaded");
     }
-    let service = Service::new(model, backend);
+    let service = Service::new(models, accounts);
     let stop_signals = StopSignals::install()?;
 
     let listen_failed = |source| StartError::Listen {
@@ -80,7 +76,7 @@ pub async fn run(options: Options) -> Result<(), StartError> {
         .and_then(|()| stdout.flush())
         .map_err(StartError::Announce)?;
     drop(stdout);
-    tracing::info!(%address, region = %settings.region, account = %settings.account, "ready");
+    tracing::info!(%address, region = %options.region, account = %options.account, "ready");
 
     // Graceful shutdown waits for requests in flight, but never longer than SHUTDOWN_GRACE.
     let (stopping, mut stop_requested) = watch::channel(false);
@@ -108,7 +104,11 @@ pub async fn run(options: Options) -> Result<(), StartError> {
 
 fn router(service: SharedService) -> Router {
     Router::new()
-        .route("/", post(protocol::handle))
+        .route("/", post(protocol::handle_json))
+        .route(
+            "/service/{service}/operation/{operation}",
+            post(protocol::handle_cbor),
+        )
         .nest("/_emulator", admin::router())
         .fallback(not_found)
         .with_state(service)
@@ -118,7 +118,7 @@ async fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
         axum::Json(serde_json::json!({
-            "error": "Not found: the API is POST / (awsJson1_0, X-Amz-Target), the admin API is under /_emulator/"
+            "error": "Not found: the API is POST / (awsJson1_0, X-Amz-Target) or POST /service/CodeConnections_20231201/operation/<Operation> (Smithy RPC v2 CBOR), the admin API is under /_emulator/"
         })),
     )
         .into_response()

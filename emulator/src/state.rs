@@ -53,6 +53,9 @@ pub enum ProviderType {
     GitHubEnterpriseServer,
     GitLab,
     GitLabSelfManaged,
+    /// AWS CodeConnections only, as the next one.
+    AzureDevOps,
+    GitHubEnterpriseCloudDataResidency,
 }
 
 impl ProviderType {
@@ -68,6 +71,8 @@ impl ProviderType {
             Self::GitHubEnterpriseServer => "GitHubEnterpriseServer",
             Self::GitLab => "GitLab",
             Self::GitLabSelfManaged => "GitLabSelfManaged",
+            Self::AzureDevOps => "AzureDevOps",
+            Self::GitHubEnterpriseCloudDataResidency => "GitHubEnterpriseCloudDataResidency",
         }
     }
 }
@@ -124,6 +129,14 @@ pub enum TriggerResourceUpdateOn {
     #[default]
     AnyChange,
     FileChange,
+}
+
+/// Whether Git sync comments on pull requests (AWS CodeConnections only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PullRequestComment {
+    Enabled,
+    Disabled,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,6 +296,9 @@ pub struct SyncConfiguration {
     pub sync_type: SyncType,
     pub publish_deployment_status: PublishDeploymentStatus,
     pub trigger_resource_update_on: TriggerResourceUpdateOn,
+    /// Set only through AWS CodeConnections; CodeStar Connections does not show it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_request_comment: Option<PullRequestComment>,
 }
 
 impl SyncConfiguration {
@@ -643,6 +659,7 @@ mod tests {
             sync_type: SyncType::CfnStackSync,
             publish_deployment_status: PublishDeploymentStatus::Disabled,
             trigger_resource_update_on: TriggerResourceUpdateOn::AnyChange,
+            pull_request_comment: None,
         })
     }
 

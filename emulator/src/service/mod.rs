@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 
 use crate::faults::{Fault, FaultConfig, Faults};
-use crate::model::Model;
+use crate::model::Models;
 use crate::operation::Operation;
 pub use crate::pagination::Page;
 use crate::state::{ConnectionRecord, HostRecord, LinkRecord, State, SyncConfigurationRecord};
@@ -31,6 +31,57 @@ pub use sync::{
 pub struct Settings {
     pub region: String,
     pub account: String,
+}
+
+/// Whether a text is an AWS account id: 12 digits.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|byte| byte.is_ascii_digit())
+}
+
+/// Every emulated account, each with its own state, faults and call counts, as in moto:
+/// a call acts in the account its credentials name, else in the default one.
+#[derive(Debug)]
+pub struct Accounts {
+    region: String,
+    default_account: String,
+    by_id: BTreeMap<String, Backend>,
+}
+
+impl Accounts {
+    pub fn new(region: String, default_account: String) -> Self {
+        Self {
+            region,
+            default_account,
+            by_id: BTreeMap::new(),
+        }
+    }
+
+    pub fn default_account(&self) -> &str {
+        &self.default_account
+    }
+
+    /// The backend of an account (the default one when none is named), created empty on
+    /// first use. The caller has checked that the id is an account id.
+    pub fn account(&mut self, account: Option<&str>) -> &mut Backend {
+        let id = account.unwrap_or(&self.default_account).to_owned();
+        let region = &self.region;
+        self.by_id.entry(id).or_insert_with_key(|id| {
+            Backend::new(Settings {
+                region: region.clone(),
+                account: id.clone(),
+            })
+        })
+    }
+
+    /// Forgets every account: empty state, no faults, call counts zero everywhere.
+    pub fn reset_all(&mut self) {
+        self.by_id.clear();
+    }
+
+    /// The accounts that have been used, in id order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.by_id.keys().map(String::as_str)
+    }
 }
 
 /// How many calls each operation received since the last reset.
@@ -160,26 +211,26 @@ impl Backend {
     }
 }
 
-/// The service as the HTTP layers share it: the model (read-only, used outside the lock
-/// to validate requests) and the backend behind its lock.
+/// The service as the HTTP layers share it: the models (read-only, used outside the lock
+/// to validate requests and shape answers) and the accounts behind one lock.
 pub struct Service {
-    pub model: Model,
-    backend: Mutex<Backend>,
+    pub models: Models,
+    accounts: Mutex<Accounts>,
 }
 
 pub type SharedService = Arc<Service>;
 
 impl Service {
-    pub fn new(model: Model, backend: Backend) -> SharedService {
+    pub fn new(models: Models, accounts: Accounts) -> SharedService {
         Arc::new(Self {
-            model,
-            backend: Mutex::new(backend),
+            models,
+            accounts: Mutex::new(accounts),
         })
     }
 
     /// The lock is never held across an await; a panic while holding it cannot leave a
     /// half-applied change (changes are applied after all checks), so poisoning is ignored.
-    pub fn lock(&self) -> MutexGuard<'_, Backend> {
-        self.backend.lock().unwrap_or_else(PoisonError::into_inner)
+    pub fn lock(&self) -> MutexGuard<'_, Accounts> {
+        self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -12,9 +12,9 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::pagination::{Scope, page_size, take_page};
 use crate::state::{
     BLOCKER_SUMMARY_SIZE, BlockerStatus, BlockerType, KeyValue, PublishDeploymentStatus,
-    RepositorySyncAttempt, RepositorySyncStatus, ResourceSyncAttempt, ResourceSyncStatus,
-    SyncBlocker, SyncConfiguration, SyncConfigurationRecord, SyncEvent, SyncType, Timestamp,
-    TriggerResourceUpdateOn, sync_key,
+    PullRequestComment, RepositorySyncAttempt, RepositorySyncStatus, ResourceSyncAttempt,
+    ResourceSyncStatus, SyncBlocker, SyncConfiguration, SyncConfigurationRecord, SyncEvent,
+    SyncType, Timestamp, TriggerResourceUpdateOn, sync_key,
 };
 
 const EVENT_SOURCE: &str = "aws.codeconnections";
@@ -35,6 +35,7 @@ pub struct CreateSyncConfigurationRequest {
     sync_type: SyncType,
     publish_deployment_status: Option<PublishDeploymentStatus>,
     trigger_resource_update_on: Option<TriggerResourceUpdateOn>,
+    pull_request_comment: Option<PullRequestComment>,
 }
 
 #[derive(Deserialize)]
@@ -48,6 +49,7 @@ pub struct UpdateSyncConfigurationRequest {
     role_arn: Option<String>,
     publish_deployment_status: Option<PublishDeploymentStatus>,
     trigger_resource_update_on: Option<TriggerResourceUpdateOn>,
+    pull_request_comment: Option<PullRequestComment>,
 }
 
 /// A blocker as Git sync raises one when a deployment fails.
@@ -217,6 +219,7 @@ impl Backend {
                 sync_type: request.sync_type,
                 publish_deployment_status: request.publish_deployment_status.unwrap_or_default(),
                 trigger_resource_update_on: request.trigger_resource_update_on.unwrap_or_default(),
+                pull_request_comment: request.pull_request_comment,
             },
         );
         self.state
@@ -281,6 +284,9 @@ impl Backend {
         }
         if let Some(trigger_resource_update_on) = request.trigger_resource_update_on {
             configuration.trigger_resource_update_on = trigger_resource_update_on;
+        }
+        if let Some(pull_request_comment) = request.pull_request_comment {
+            configuration.pull_request_comment = Some(pull_request_comment);
         }
         Ok(configuration)
     }
