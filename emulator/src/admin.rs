@@ -15,8 +15,8 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::faults::FaultConfig;
 use crate::scenario::{self, ScenarioDocument, SeedCounts};
 use crate::service::{
-    CallReport, NewSyncBlocker, RepositorySyncStep, ResourceSyncStep, Service, SharedService,
-    is_account_id,
+    Backend, CallReport, NewSyncBlocker, PersistentCause, RepositorySyncStep, ResourceSyncStep,
+    Service, SharedService, is_account_id,
 };
 use crate::state::{ConnectionStatus, Timestamp};
 use crate::validate::validate_named;
@@ -34,6 +34,7 @@ pub fn router() -> Router<SharedService> {
         .route("/sync-blockers", post(create_sync_blocker))
         .route("/resource-sync", post(record_resource_sync))
         .route("/repository-sync", post(record_repository_sync))
+        .route("/persistent-cause", post(set_persistent_cause))
         .route("/faults", post(set_faults))
         .route("/calls", get(calls))
         .route("/seed", post(seed))
@@ -226,10 +227,7 @@ async fn record_resource_sync(
     if let Some(commit) = &step.commit {
         check(&app, "SHA", commit, "Commit")?;
     }
-    let event = app
-        .lock()
-        .account(account.id()?)
-        .record_resource_sync(step)?;
+    let event = in_account(&app, &account, |backend| backend.record_resource_sync(step))?;
     Ok(Json(event))
 }
 
@@ -244,11 +242,39 @@ async fn record_repository_sync(
     if let Some(commit) = &step.commit {
         check(&app, "SHA", commit, "Commit")?;
     }
-    let event = app
-        .lock()
-        .account(account.id()?)
-        .record_repository_sync(step)?;
+    let event = in_account(&app, &account, |backend| {
+        backend.record_repository_sync(step)
+    })?;
     Ok(Json(event))
+}
+
+async fn set_persistent_cause(
+    State(app): State<SharedService>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Json<Value>, AdminError> {
+    let account = AccountQuery::new(query);
+    let marking: PersistentCause = parse(&body)?;
+    let persistent = marking.persistent;
+    in_account(&app, &account, |backend| {
+        backend.set_persistent_cause(marking)
+    })?;
+    Ok(Json(json!({ "Persistent": persistent })))
+}
+
+/// Runs a change in an account, then carries out what it set in motion (its events).
+fn in_account<T>(
+    app: &SharedService,
+    account: &AccountQuery,
+    change: impl FnOnce(&mut Backend) -> Result<T, ApiError>,
+) -> Result<T, AdminError> {
+    let (changed, effects) = {
+        let mut accounts = app.lock();
+        let backend = accounts.account(account.id()?);
+        (change(backend), backend.take_effects())
+    };
+    app.carry_out(effects);
+    Ok(changed?)
 }
 
 async fn set_faults(

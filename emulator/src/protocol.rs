@@ -4,6 +4,7 @@
 //! (`POST /service/CodeConnections_20231201/operation/<Operation>`), which the AWS SDK for
 //! Rust speaks to it. A call acts in the account its credentials name.
 
+use std::sync::MutexGuard;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -19,7 +20,7 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::model::{Model, ShapeId};
 use crate::operation::Operation;
 use crate::ops;
-use crate::service::{Backend, Service, SharedService, is_account_id};
+use crate::service::{Accounts, Backend, Service, SharedService, is_account_id};
 use crate::state::Timestamp;
 use crate::validate::validate_input;
 use crate::wire;
@@ -136,7 +137,7 @@ fn encode(model: &Model, shape: Option<ShapeId>, output: &Value, encoding: Encod
 }
 
 async fn serve(
-    app: &Service,
+    app: &SharedService,
     api: Api,
     operation: Operation,
     headers: &HeaderMap,
@@ -170,9 +171,8 @@ async fn serve(
 
     let fault = {
         let mut accounts = app.lock();
-        let backend = accounts.account(account.as_deref());
-        match backend.begin_call(operation) {
-            None => return call.run(backend),
+        match accounts.account(account.as_deref()).begin_call(operation) {
+            None => return finish(app, accounts, account.as_deref(), call),
             Some(fault) => fault,
         }
     };
@@ -182,7 +182,23 @@ async fn serve(
     if let Some(error) = fault.error {
         return Err(error);
     }
-    call.run(app.lock().account(account.as_deref()))
+    finish(app, app.lock(), account.as_deref(), call)
+}
+
+/// Runs the call under the lock it is given, then, outside it, carries out what the call
+/// set in motion (events, Git sync's later steps).
+fn finish(
+    app: &SharedService,
+    mut accounts: MutexGuard<'_, Accounts>,
+    account: Option<&str>,
+    call: Call,
+) -> Outcome {
+    let backend = accounts.account(account);
+    let outcome = call.run(backend);
+    let effects = backend.take_effects();
+    drop(accounts);
+    app.carry_out(effects);
+    outcome
 }
 
 struct Call {

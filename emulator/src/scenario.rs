@@ -136,6 +136,9 @@ struct SyncBlockerSpec {
     contexts: Vec<KeyValue>,
     resolved_reason: Option<String>,
     resolved_at: Option<String>,
+    /// Marks the stack's cause as persistent: Git sync's retry after a resolution fails.
+    #[serde(default)]
+    persistent: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -732,6 +735,7 @@ impl Loader<'_> {
                         spec.resource_name
                     )
                 })?;
+            record.persistent_cause |= spec.persistent;
             if record.blockers.iter().any(|blocker| blocker.id == id) {
                 return Err(format!(
                     "{at}.Id: resource '{}' already has a blocker with the Id {id}",
@@ -761,6 +765,7 @@ mod tests {
         Settings {
             region: "us-east-1".into(),
             account: "123456789012".into(),
+            sync_step_delay: std::time::Duration::ZERO,
         }
     }
 

@@ -18,7 +18,7 @@ use crate::admin;
 use crate::model::{ModelError, Models};
 use crate::protocol;
 use crate::scenario::{self, ScenarioError};
-use crate::service::{Accounts, Service, SharedService};
+use crate::service::{Accounts, EventSink, EventSinkError, Service, SharedService};
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -30,6 +30,10 @@ pub struct Options {
     pub scenario: Option<PathBuf>,
     pub region: String,
     pub account: String,
+    /// The time between the steps of a Git sync retry; zero takes them all at once.
+    pub sync_step_delay: Duration,
+    /// A collector that receives every EventBridge event as a JSON POST.
+    pub events_to: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +42,8 @@ pub enum StartError {
     Model(#[from] ModelError),
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
+    #[error("{0}")]
+    Events(#[from] EventSinkError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -55,12 +61,21 @@ pub enum StartError {
 /// stdout, and serves until SIGINT or SIGTERM.
 pub async fn run(options: Options) -> Result<(), StartError> {
     let models = Models::load()?;
-    let mut accounts = Accounts::new(options.region.clone(), options.account.clone());
+    let mut accounts = Accounts::new(
+        options.region.clone(),
+        options.account.clone(),
+        options.sync_step_delay,
+    );
     if let Some(path) = &options.scenario {
         let counts = scenario::load_file(path, &mut accounts, models.current())?;
         tracing::info!(scenario = %path.display(), ?counts, "scenario loaded");
     }
-    let service = Service::new(models, accounts);
+    let events = options
+        .events_to
+        .as_deref()
+        .map(EventSink::start)
+        .transpose()?;
+    let service = Service::new(models, accounts, events);
     let stop_signals = StopSignals::install()?;
 
     let listen_failed = |source| StartError::Listen {

@@ -372,6 +372,8 @@ pub struct SyncConfigurationRecord {
     pub latest_sync: Option<ResourceSyncAttempt>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_successful_sync: Option<ResourceSyncAttempt>,
+    /// Whether the cause of this stack's blockers persists: Git sync's retries fail again.
+    pub persistent_cause: bool,
 }
 
 impl SyncConfigurationRecord {
@@ -381,6 +383,7 @@ impl SyncConfigurationRecord {
             blockers: Vec::new(),
             latest_sync: None,
             latest_successful_sync: None,
+            persistent_cause: false,
         }
     }
 

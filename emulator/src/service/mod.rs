@@ -6,12 +6,15 @@
 //! the service refuses as invalid answers `InvalidInput`, which the protocol renames for
 //! operations whose model lists `ValidationException` instead.
 
+mod events;
+mod gitsync;
 mod resources;
 pub mod rules;
 mod sync;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -21,16 +24,20 @@ use crate::operation::Operation;
 pub use crate::pagination::Page;
 use crate::state::{ConnectionRecord, HostRecord, LinkRecord, State, SyncConfigurationRecord};
 
+pub use events::{EventSink, EventSinkError};
+pub use gitsync::{Effects, PersistentCause};
 pub use resources::{ListConnectionsRequest, UpdateHostRequest, UpdateRepositoryLinkRequest};
 pub use sync::{
     NewSyncBlocker, RepositorySyncStep, ResourceSyncStep, UpdateSyncConfigurationRequest,
 };
 
-/// Where the emulated resources live.
+/// Where the emulated resources live, and how Git sync paces a retry.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub region: String,
     pub account: String,
+    /// The time between the steps of a sync attempt Git sync makes on its own.
+    pub sync_step_delay: Duration,
 }
 
 /// Whether a text is an AWS account id: 12 digits.
@@ -43,14 +50,16 @@ pub fn is_account_id(text: &str) -> bool {
 #[derive(Debug)]
 pub struct Accounts {
     region: String,
+    sync_step_delay: Duration,
     default_account: String,
     by_id: BTreeMap<String, Backend>,
 }
 
 impl Accounts {
-    pub fn new(region: String, default_account: String) -> Self {
+    pub fn new(region: String, default_account: String, sync_step_delay: Duration) -> Self {
         Self {
             region,
+            sync_step_delay,
             default_account,
             by_id: BTreeMap::new(),
         }
@@ -64,11 +73,12 @@ impl Accounts {
     /// first use. The caller has checked that the id is an account id.
     pub fn account(&mut self, account: Option<&str>) -> &mut Backend {
         let id = account.unwrap_or(&self.default_account).to_owned();
-        let region = &self.region;
+        let (region, sync_step_delay) = (&self.region, self.sync_step_delay);
         self.by_id.entry(id).or_insert_with_key(|id| {
             Backend::new(Settings {
                 region: region.clone(),
                 account: id.clone(),
+                sync_step_delay,
             })
         })
     }
@@ -143,6 +153,8 @@ pub struct Backend {
     state: State,
     faults: Faults,
     calls: CallCounts,
+    /// What the last change set in motion, for the service to carry out outside the lock.
+    effects: Effects,
 }
 
 impl Backend {
@@ -152,7 +164,13 @@ impl Backend {
             state: State::default(),
             faults: Faults::default(),
             calls: CallCounts::default(),
+            effects: Effects::default(),
         }
+    }
+
+    /// The events and later steps the calls since the last take produced.
+    pub fn take_effects(&mut self) -> Effects {
+        std::mem::take(&mut self.effects)
     }
 
     /// Empty state, no faults, call counts zero; the region and account stay.
@@ -216,16 +234,23 @@ impl Backend {
 pub struct Service {
     pub models: Models,
     accounts: Mutex<Accounts>,
+    /// Where events go, when `--events-to` names a collector.
+    events: Option<EventSink>,
 }
 
 pub type SharedService = Arc<Service>;
 
 impl Service {
-    pub fn new(models: Models, accounts: Accounts) -> SharedService {
+    pub fn new(models: Models, accounts: Accounts, events: Option<EventSink>) -> SharedService {
         Arc::new(Self {
             models,
             accounts: Mutex::new(accounts),
+            events,
         })
+    }
+
+    pub fn sync_step_delay(&self) -> Duration {
+        self.lock().sync_step_delay
     }
 
     /// The lock is never held across an await; a panic while holding it cannot leave a
