@@ -139,6 +139,7 @@ async fn reset(
         Some(id) => app.lock().account(Some(id)).reset(),
         None => app.lock().reset_all(),
     }
+    app.changed();
     tracing::info!(account = ?account.account, "state, faults and call counts reset");
     Ok(Json(json!({ "Reset": true })))
 }
@@ -174,10 +175,11 @@ async fn set_connection_status(
 ) -> Result<Json<Value>, AdminError> {
     let account = AccountQuery::new(query);
     let body: ConnectionStatusBody = parse(&body)?;
-    let mut accounts = app.lock();
-    let connection = accounts
-        .account(account.id()?)
-        .set_connection_status(&body.connection_arn, body.status)?;
+    let connection = in_account(&app, &account, |backend| {
+        backend
+            .set_connection_status(&body.connection_arn, body.status)
+            .cloned()
+    })?;
     Ok(Json(json!({ "Connection": connection })))
 }
 
@@ -197,12 +199,11 @@ async fn set_host_status(
     let account = AccountQuery::new(query);
     let body: HostStatusBody = parse(&body)?;
     check(&app, "HostStatus", &body.status, "Status")?;
-    let mut accounts = app.lock();
-    let host = accounts.account(account.id()?).set_host_status(
-        &body.host_arn,
-        body.status,
-        body.status_message,
-    )?;
+    let host = in_account(&app, &account, |backend| {
+        backend
+            .set_host_status(&body.host_arn, body.status, body.status_message)
+            .cloned()
+    })?;
     Ok(Json(json!({ "Host": host })))
 }
 
@@ -213,7 +214,7 @@ async fn create_sync_blocker(
 ) -> Result<Json<Value>, AdminError> {
     let account = AccountQuery::new(query);
     let blocker: NewSyncBlocker = parse(&body)?;
-    let id = app.lock().account(account.id()?).raise_blocker(blocker)?;
+    let id = in_account(&app, &account, |backend| backend.raise_blocker(blocker))?;
     Ok(Json(json!({ "Id": id })))
 }
 
@@ -273,6 +274,7 @@ fn in_account<T>(
         let backend = accounts.account(account.id()?);
         (change(backend), backend.take_effects())
     };
+    app.changed();
     app.carry_out(effects);
     Ok(changed?)
 }
@@ -315,6 +317,8 @@ async fn seed(
     let backend = accounts.account(id.as_deref());
     let counts = scenario::apply(document, backend, app.models.current(), Timestamp::now())
         .map_err(AdminError::BadRequest)?;
+    drop(accounts);
+    app.changed();
     tracing::info!(?counts, "seeded");
     Ok(Json(counts))
 }

@@ -36,6 +36,10 @@ struct Cli {
     /// POST every EventBridge event (JSON) to this collector, e.g. http://127.0.0.1:9000/events.
     #[arg(long, value_name = "URL")]
     events_to: Option<String>,
+    /// Load every account's state from this file at start (when it exists) and save it
+    /// there after each change and at exit.
+    #[arg(long, value_name = "FILE")]
+    state_file: Option<PathBuf>,
 }
 
 fn parse_region(region: &str) -> Result<String, String> {
@@ -75,6 +79,7 @@ async fn main() -> ExitCode {
         account: cli.account,
         sync_step_delay: cli.sync_step_delay,
         events_to: cli.events_to,
+        state_file: cli.state_file,
     };
     match connections_emulator::run(options).await {
         Ok(()) => ExitCode::SUCCESS,

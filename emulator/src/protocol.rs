@@ -194,9 +194,13 @@ fn finish(
     call: Call,
 ) -> Outcome {
     let backend = accounts.account(account);
+    let changes = !call.operation.is_read_only();
     let outcome = call.run(backend);
     let effects = backend.take_effects();
     drop(accounts);
+    if changes && outcome.is_ok() {
+        app.changed();
+    }
     app.carry_out(effects);
     outcome
 }

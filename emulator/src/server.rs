@@ -4,6 +4,7 @@ use std::future::IntoFuture;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -18,7 +19,9 @@ use crate::admin;
 use crate::model::{ModelError, Models};
 use crate::protocol;
 use crate::scenario::{self, ScenarioError};
-use crate::service::{Accounts, EventSink, EventSinkError, Service, SharedService};
+use crate::service::{
+    Accounts, EventSink, EventSinkError, Service, SharedService, StateFile, StateFileError,
+};
 
 /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -34,6 +37,8 @@ pub struct Options {
     pub sync_step_delay: Duration,
     /// A collector that receives every EventBridge event as a JSON POST.
     pub events_to: Option<String>,
+    /// Where the state is loaded from at start and saved to after changes and at exit.
+    pub state_file: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +49,8 @@ pub enum StartError {
     Scenario(#[from] ScenarioError),
     #[error("{0}")]
     Events(#[from] EventSinkError),
+    #[error("{0}")]
+    StateFile(#[from] StateFileError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -57,25 +64,11 @@ pub enum StartError {
     Serve(std::io::Error),
 }
 
-/// Loads the model and the scenario, listens, announces `listening on http://ADDRESS` on
-/// stdout, and serves until SIGINT or SIGTERM.
+/// Loads the models, the state file and the scenario, listens, announces
+/// `listening on http://ADDRESS` on stdout, and serves until SIGINT or SIGTERM; then saves
+/// the state file, if any.
 pub async fn run(options: Options) -> Result<(), StartError> {
-    let models = Models::load()?;
-    let mut accounts = Accounts::new(
-        options.region.clone(),
-        options.account.clone(),
-        options.sync_step_delay,
-    );
-    if let Some(path) = &options.scenario {
-        let counts = scenario::load_file(path, &mut accounts, models.current())?;
-        tracing::info!(scenario = %path.display(), ?counts, "scenario loaded");
-    }
-    let events = options
-        .events_to
-        .as_deref()
-        .map(EventSink::start)
-        .transpose()?;
-    let service = Service::new(models, accounts, events);
+    let service = build_service(&options)?;
     let stop_signals = StopSignals::install()?;
 
     let listen_failed = |source| StartError::Listen {
@@ -95,14 +88,14 @@ pub async fn run(options: Options) -> Result<(), StartError> {
 
     // Graceful shutdown waits for requests in flight, but never longer than SHUTDOWN_GRACE.
     let (stopping, mut stop_requested) = watch::channel(false);
-    let server = axum::serve(listener, router(service))
+    let server = axum::serve(listener, router(Arc::clone(&service)))
         .with_graceful_shutdown(async move {
             stop_signals.received().await;
             tracing::info!("shutting down");
             stopping.send_replace(true);
         })
         .into_future();
-    tokio::select! {
+    let served = tokio::select! {
         served = server => served.map_err(StartError::Serve),
         () = async move {
             if stop_requested.wait_for(|stop| *stop).await.is_ok() {
@@ -114,7 +107,44 @@ pub async fn run(options: Options) -> Result<(), StartError> {
             tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; exiting anyway");
             Ok(())
         }
+    };
+    service.save_state()?;
+    served
+}
+
+/// The service as the options describe it: the state file's accounts (or else the
+/// scenario's), the event collector, and the saver of the state file.
+fn build_service(options: &Options) -> Result<SharedService, StartError> {
+    let models = Models::load()?;
+    let mut accounts = Accounts::new(
+        options.region.clone(),
+        options.account.clone(),
+        options.sync_step_delay,
+    );
+    let state_file = options.state_file.clone().map(StateFile::new).map(Arc::new);
+    let restored = match &state_file {
+        Some(file) => file.load(&mut accounts)?,
+        None => false,
+    };
+    // A saved state is the account as it was left: a scenario only seeds a fresh one.
+    match &options.scenario {
+        Some(path) if restored => {
+            tracing::info!(scenario = %path.display(), "state restored from the state file; scenario not applied");
+        }
+        Some(path) => {
+            let counts = scenario::load_file(path, &mut accounts, models.current())?;
+            tracing::info!(scenario = %path.display(), ?counts, "scenario loaded");
+        }
+        None => {}
     }
+    let events = options
+        .events_to
+        .as_deref()
+        .map(EventSink::start)
+        .transpose()?;
+    let service = Service::new(models, accounts, events, state_file);
+    service.keep_saving();
+    Ok(service)
 }
 
 fn router(service: SharedService) -> Router {

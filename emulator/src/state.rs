@@ -39,6 +39,19 @@ impl Timestamp {
     }
 }
 
+/// Read back from the state file, where it was written as on the wire.
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let seconds = f64::deserialize(deserializer)?;
+        if !(seconds.is_finite() && seconds >= 0.0) {
+            return Err(serde::de::Error::custom(format!(
+                "{seconds} is not a time (epoch seconds)"
+            )));
+        }
+        Ok(Self((seconds * 1000.0).round() as u64))
+    }
+}
+
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Millisecond precision keeps the number exact enough for every client.
@@ -109,7 +122,7 @@ pub enum BlockerStatus {
     Resolved,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum BlockerType {
     Automated,
@@ -178,7 +191,7 @@ pub struct KeyValue {
     pub value: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Connection {
     pub connection_name: String,
@@ -190,7 +203,7 @@ pub struct Connection {
     pub host_arn: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ConnectionRecord {
     #[serde(flatten)]
@@ -208,7 +221,7 @@ pub struct VpcConfiguration {
     pub tls_certificate: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Host {
     pub name: String,
@@ -222,7 +235,7 @@ pub struct Host {
     pub status_message: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct HostRecord {
     #[serde(flatten)]
@@ -230,7 +243,7 @@ pub struct HostRecord {
     pub tags: Vec<KeyValue>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RepositoryLinkInfo {
     pub connection_arn: String,
@@ -243,7 +256,7 @@ pub struct RepositoryLinkInfo {
     pub repository_name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SyncEvent {
     pub event: String,
@@ -254,7 +267,7 @@ pub struct SyncEvent {
     pub kind: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RepositorySyncAttempt {
     pub started_at: Timestamp,
@@ -264,7 +277,7 @@ pub struct RepositorySyncAttempt {
 
 /// The latest repository sync of one branch; the commit is not part of the API's attempt,
 /// but the events name it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RepositorySyncRecord {
     #[serde(flatten)]
@@ -272,7 +285,7 @@ pub struct RepositorySyncRecord {
     pub commit: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LinkRecord {
     #[serde(flatten)]
@@ -282,7 +295,7 @@ pub struct LinkRecord {
     pub repository_syncs: BTreeMap<String, RepositorySyncRecord>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SyncConfiguration {
     pub branch: String,
@@ -322,7 +335,7 @@ impl SyncConfiguration {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SyncBlocker {
     pub id: String,
@@ -331,7 +344,7 @@ pub struct SyncBlocker {
     pub status: BlockerStatus,
     pub created_reason: String,
     pub created_at: Timestamp,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contexts: Vec<KeyValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved_reason: Option<String>,
@@ -339,7 +352,7 @@ pub struct SyncBlocker {
     pub resolved_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Revision {
     pub branch: String,
@@ -350,7 +363,7 @@ pub struct Revision {
     pub sha: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceSyncAttempt {
     pub events: Vec<SyncEvent>,
@@ -361,7 +374,7 @@ pub struct ResourceSyncAttempt {
     pub target: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SyncConfigurationRecord {
     #[serde(flatten)]

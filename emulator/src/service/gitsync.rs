@@ -162,6 +162,7 @@ impl Service {
                     }
                     backend.take_effects()
                 };
+                service.changed();
                 service.carry_out(effects);
             });
         }

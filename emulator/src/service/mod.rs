@@ -8,6 +8,7 @@
 
 mod events;
 mod gitsync;
+mod persist;
 mod resources;
 pub mod rules;
 mod sync;
@@ -26,6 +27,7 @@ use crate::state::{ConnectionRecord, HostRecord, LinkRecord, State, SyncConfigur
 
 pub use events::{EventSink, EventSinkError};
 pub use gitsync::{Effects, PersistentCause};
+pub use persist::{StateFile, StateFileError};
 pub use resources::{ListConnectionsRequest, UpdateHostRequest, UpdateRepositoryLinkRequest};
 pub use sync::{
     NewSyncBlocker, RepositorySyncStep, ResourceSyncStep, UpdateSyncConfigurationRequest,
@@ -236,16 +238,24 @@ pub struct Service {
     accounts: Mutex<Accounts>,
     /// Where events go, when `--events-to` names a collector.
     events: Option<EventSink>,
+    /// Where the state is saved, when `--state-file` names a file.
+    state_file: Option<Arc<StateFile>>,
 }
 
 pub type SharedService = Arc<Service>;
 
 impl Service {
-    pub fn new(models: Models, accounts: Accounts, events: Option<EventSink>) -> SharedService {
+    pub fn new(
+        models: Models,
+        accounts: Accounts,
+        events: Option<EventSink>,
+        state_file: Option<Arc<StateFile>>,
+    ) -> SharedService {
         Arc::new(Self {
             models,
             accounts: Mutex::new(accounts),
             events,
+            state_file,
         })
     }
 
