@@ -146,10 +146,7 @@ async fn serve(
 ) -> Outcome {
     let body = read_body(body).await?;
     tracing::debug!(%operation, ?api, bytes = body.len(), "request");
-    let input = match encoding {
-        Encoding::Json => parse_input(&body)?,
-        Encoding::Cbor => parse_cbor_input(&body)?,
-    };
+    let input = parse_input(&body, encoding)?;
     let account = credential_account(headers);
     let model = app.models.of(api);
     let invalid_input = if model.reports_invalid_input(operation) {
@@ -293,41 +290,29 @@ async fn collect_body(body: Body) -> Result<Vec<u8>, ApiError> {
     Ok(bytes)
 }
 
-fn parse_input(body: &[u8]) -> Result<Value, ApiError> {
+/// Reads a request body in its encoding: one JSON object or CBOR map; an empty body is an
+/// input without members.
+fn parse_input(body: &[u8], encoding: Encoding) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(serde_json::Map::new()));
     }
-    let input: Value = serde_json::from_slice(body).map_err(|error| {
-        ApiError::new(
-            ErrorKind::Serialization,
-            format!("The request body is not valid JSON: {error}"),
-        )
-    })?;
-    if !input.is_object() {
-        return Err(ApiError::new(
-            ErrorKind::Serialization,
-            "The request body must be a JSON object",
-        ));
-    }
-    Ok(input)
-}
-
-/// A CBOR body is one map; an empty body is an input without members.
-fn parse_cbor_input(body: &[u8]) -> Result<Value, ApiError> {
-    if body.is_empty() {
-        return Ok(Value::Object(serde_json::Map::new()));
-    }
-    let input = wire::from_cbor(body).map_err(|error| {
-        ApiError::new(
-            ErrorKind::Serialization,
-            format!("The request body is not valid CBOR: {error}"),
-        )
-    })?;
-    if !input.is_object() {
-        return Err(ApiError::new(
-            ErrorKind::Serialization,
-            "The request body must be a CBOR map",
-        ));
+    let serialization = |message: String| ApiError::new(ErrorKind::Serialization, message);
+    let (input, object) = match encoding {
+        Encoding::Json => (
+            serde_json::from_slice(body).map_err(|error| {
+                serialization(format!("The request body is not valid JSON: {error}"))
+            })?,
+            "a JSON object",
+        ),
+        Encoding::Cbor => (
+            wire::from_cbor(body).map_err(|error| {
+                serialization(format!("The request body is not valid CBOR: {error}"))
+            })?,
+            "a CBOR map",
+        ),
+    };
+    if !Value::is_object(&input) {
+        return Err(serialization(format!("The request body must be {object}")));
     }
     Ok(input)
 }
@@ -365,13 +350,14 @@ mod tests {
 
     #[test]
     fn an_empty_body_is_an_empty_input() {
-        assert_eq!(parse_input(b"  "), Ok(json!({})));
+        assert_eq!(parse_input(b"  ", Encoding::Json), Ok(json!({})));
+        assert_eq!(parse_input(b"", Encoding::Cbor), Ok(json!({})));
     }
 
     #[test]
     fn malformed_or_non_object_bodies_are_serialization_errors() {
         for body in [&b"{"[..], b"[]", b"\"text\"", b"{\"a\":1} trailing"] {
-            let error = parse_input(body).expect_err("rejected");
+            let error = parse_input(body, Encoding::Json).expect_err("rejected");
             assert_eq!(error.kind, ErrorKind::Serialization);
         }
     }

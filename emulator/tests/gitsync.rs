@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_codeconnections::Client;
-use aws_sdk_codeconnections::types::{BlockerStatus, ResourceSyncStatus, SyncConfigurationType};
+use aws_sdk_codeconnections::types::{
+    BlockerStatus, ResourceSyncStatus, SyncBlocker, SyncConfigurationType,
+};
 use axum::routing::post;
 use axum::{Json, Router};
 use common::{DEMO_SCENARIO, Emulator, demo};
@@ -74,6 +76,19 @@ async fn latest_status(client: &Client, stack: &str) -> Option<ResourceSyncStatu
         .map(|attempt| attempt.status().clone())
 }
 
+async fn blockers(client: &Client, stack: &str) -> Vec<SyncBlocker> {
+    client
+        .get_sync_blocker_summary()
+        .resource_name(stack)
+        .sync_type(SyncConfigurationType::CfnStackSync)
+        .send()
+        .await
+        .expect("GetSyncBlockerSummary succeeds")
+        .sync_blocker_summary()
+        .map(|summary| summary.latest_blockers().to_vec())
+        .unwrap_or_default()
+}
+
 async fn resolve(client: &Client, stack: &str, id: &str) {
     client
         .update_sync_blocker()
@@ -135,17 +150,8 @@ async fn resolving_a_blocker_retries_the_latest_commit_step_by_step() {
         latest_status(&client, "web-frontend").await,
         Some(ResourceSyncStatus::Succeeded)
     );
-    let summary = client
-        .get_sync_blocker_summary()
-        .resource_name("web-frontend")
-        .sync_type(SyncConfigurationType::CfnStackSync)
-        .send()
+    let active = blockers(&client, "web-frontend")
         .await
-        .expect("GetSyncBlockerSummary succeeds");
-    let active = summary
-        .sync_blocker_summary()
-        .map(|s| s.latest_blockers())
-        .unwrap_or_default()
         .iter()
         .filter(|b| b.status() == &BlockerStatus::Active)
         .count();
@@ -178,17 +184,7 @@ async fn a_persistent_cause_fails_the_retry_and_raises_the_same_blocker_again() 
         latest_status(&client, "payments-api").await,
         Some(ResourceSyncStatus::Failed)
     );
-    let summary = client
-        .get_sync_blocker_summary()
-        .resource_name("payments-api")
-        .sync_type(SyncConfigurationType::CfnStackSync)
-        .send()
-        .await
-        .expect("GetSyncBlockerSummary succeeds");
-    let blockers = summary
-        .sync_blocker_summary()
-        .map(|s| s.latest_blockers())
-        .unwrap_or_default();
+    let blockers = blockers(&client, "payments-api").await;
     let resolved = blockers
         .iter()
         .find(|b| b.id() == demo::PAYMENTS_BLOCKER)

@@ -37,6 +37,16 @@ impl Drop for TempPath {
     }
 }
 
+/// SIGTERM, and a clean exit.
+fn stop(emulator: Emulator) {
+    let status = Command::new("kill")
+        .args(["-TERM", &emulator.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    assert!(emulator.wait_for_exit(Duration::from_secs(10)).success());
+}
+
 async fn create(emulator: &Emulator, access_key_id: &str, name: &str) -> String {
     let client = Client::new(&emulator.sdk_config_as(access_key_id).await);
     client
@@ -96,12 +106,7 @@ async fn accounts_survive_a_restart() {
 
     // Saved at exit too: a change, then SIGTERM, then a third start.
     create(&emulator, "AKIDEMULATOR", "later").await;
-    let status = Command::new("kill")
-        .args(["-TERM", &emulator.pid().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    assert!(emulator.wait_for_exit(Duration::from_secs(10)).success());
+    stop(emulator);
     let emulator = Emulator::start_with(&["--state-file", file.as_str()]);
     assert_eq!(names(&emulator, "AKIDEMULATOR").await, ["mine", "later"]);
 }
@@ -160,12 +165,7 @@ async fn the_demo_account_round_trips_through_the_file() {
         .await;
     assert_eq!(status, 200);
     let before = emulator.admin_get("state").await;
-    let status = Command::new("kill")
-        .args(["-TERM", &emulator.pid().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    assert!(emulator.wait_for_exit(Duration::from_secs(10)).success());
+    stop(emulator);
 
     // The saved state wins over the scenario, which only seeds a fresh file.
     let emulator = Emulator::start_with(&[
