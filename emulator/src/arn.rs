@@ -1,6 +1,8 @@
 //! The service's ARNs, under either service prefix: `codestar-connections` (the original)
 //! and `codeconnections` (since the 2024 rename). Both name the same resource.
 
+use crate::api::Api;
+
 const SERVICE: &str = "codestar-connections";
 const RENAMED_SERVICE: &str = "codeconnections";
 
@@ -77,9 +79,11 @@ pub fn resource(arn: &str) -> Option<(ResourceKind, &str)> {
     })
 }
 
-pub fn build(region: &str, account: &str, kind: ResourceKind, id: &str) -> String {
+/// A new ARN, under the prefix of the API that creates the resource.
+pub fn build(api: Api, region: &str, account: &str, kind: ResourceKind, id: &str) -> String {
     format!(
-        "arn:aws:{SERVICE}:{region}:{account}:{}{id}",
+        "arn:aws:{}:{region}:{account}:{}{id}",
+        api.arn_service(),
         kind.resource_prefix()
     )
 }
@@ -115,10 +119,26 @@ mod tests {
     }
 
     #[test]
-    fn built_arns_use_the_original_prefix() {
+    fn built_arns_use_the_prefix_of_their_api() {
         assert_eq!(
-            build("us-east-1", "123456789012", ResourceKind::Connection, "id"),
+            build(
+                Api::CodeStarConnections,
+                "us-east-1",
+                "123456789012",
+                ResourceKind::Connection,
+                "id"
+            ),
             "arn:aws:codestar-connections:us-east-1:123456789012:connection/id"
+        );
+        assert_eq!(
+            build(
+                Api::CodeConnections,
+                "us-east-1",
+                "123456789012",
+                ResourceKind::Host,
+                "h"
+            ),
+            "arn:aws:codeconnections:us-east-1:123456789012:host/h"
         );
     }
 }

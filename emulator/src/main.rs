@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use connections_emulator::Options;
@@ -28,6 +29,17 @@ struct Cli {
     /// The account id in generated ARNs and events.
     #[arg(long, default_value = "123456789012", value_parser = parse_account)]
     account: String,
+    /// The time between the steps of Git sync's retry after a blocker is resolved
+    /// (INITIATED, IN_PROGRESS, then SUCCEEDED or FAILED), e.g. 200ms; 0 takes them at once.
+    #[arg(long, default_value = "200ms", value_parser = humantime::parse_duration)]
+    sync_step_delay: Duration,
+    /// POST every EventBridge event (JSON) to this collector, e.g. http://127.0.0.1:9000/events.
+    #[arg(long, value_name = "URL")]
+    events_to: Option<String>,
+    /// Load every account's state from this file at start (when it exists) and save it
+    /// there after each change and at exit.
+    #[arg(long, value_name = "FILE")]
+    state_file: Option<PathBuf>,
 }
 
 fn parse_region(region: &str) -> Result<String, String> {
@@ -65,6 +77,9 @@ async fn main() -> ExitCode {
         scenario: cli.scenario,
         region: cli.region,
         account: cli.account,
+        sync_step_delay: cli.sync_step_delay,
+        events_to: cli.events_to,
+        state_file: cli.state_file,
     };
     match connections_emulator::run(options).await {
         Ok(()) => ExitCode::SUCCESS,

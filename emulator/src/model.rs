@@ -1,14 +1,13 @@
-//! botocore's model of the service, vendored under `model/` and compiled once at startup
-//! into a shape graph that the validator walks.
+//! botocore's models of the two APIs, vendored under `model/` and compiled once at startup
+//! into shape graphs that the validator and the output encoders walk.
 
 use std::collections::{BTreeMap, HashMap};
 
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::api::Api;
 use crate::operation::Operation;
-
-const MODEL_JSON: &str = include_str!("../model/codestar-connections-2019-12-01.json");
 
 /// The error an operation answers for invalid input when its model lists it; the others
 /// answer the protocol-wide `ValidationException`.
@@ -45,6 +44,7 @@ struct RawModel {
 #[derive(Deserialize)]
 struct RawOperation {
     input: Option<RawRef>,
+    output: Option<RawRef>,
     #[serde(default)]
     errors: Vec<RawRef>,
 }
@@ -127,14 +127,16 @@ pub struct Model {
     ids: HashMap<String, ShapeId>,
     /// Indexed by [`Operation::index`].
     inputs: Vec<ShapeId>,
+    /// Indexed by [`Operation::index`].
+    outputs: Vec<Option<ShapeId>>,
     /// Indexed by [`Operation::index`]: whether the operation lists `InvalidInputException`.
     reports_invalid_input: Vec<bool>,
 }
 
 impl Model {
-    /// Loads the vendored model compiled into the binary.
-    pub fn load() -> Result<Self, ModelError> {
-        Self::from_json(MODEL_JSON)
+    /// Loads an API's vendored model, compiled into the binary.
+    pub fn load(api: Api) -> Result<Self, ModelError> {
+        Self::from_json(api.model_json())
     }
 
     fn from_json(json: &str) -> Result<Self, ModelError> {
@@ -159,6 +161,7 @@ impl Model {
             return Err(ModelError::UnknownOperation(unknown.clone()));
         }
         let mut inputs = Vec::with_capacity(Operation::ALL.len());
+        let mut outputs = Vec::with_capacity(Operation::ALL.len());
         let mut reports_invalid_input = Vec::with_capacity(Operation::ALL.len());
         for &operation in Operation::ALL {
             let raw_operation = raw
@@ -170,6 +173,13 @@ impl Model {
                 .as_ref()
                 .ok_or(ModelError::MissingInput(operation))?;
             inputs.push(resolve(operation.name(), &input.shape, &ids)?);
+            outputs.push(
+                raw_operation
+                    .output
+                    .as_ref()
+                    .map(|output| resolve(operation.name(), &output.shape, &ids))
+                    .transpose()?,
+            );
             reports_invalid_input.push(
                 raw_operation
                     .errors
@@ -181,6 +191,7 @@ impl Model {
             shapes,
             ids,
             inputs,
+            outputs,
             reports_invalid_input,
         })
     }
@@ -197,9 +208,42 @@ impl Model {
         self.inputs[operation.index()]
     }
 
+    pub fn output_shape(&self, operation: Operation) -> Option<ShapeId> {
+        self.outputs[operation.index()]
+    }
+
     /// Whether the model lists `InvalidInputException` among the operation's errors.
     pub fn reports_invalid_input(&self, operation: Operation) -> bool {
         self.reports_invalid_input[operation.index()]
+    }
+}
+
+/// Both APIs' models.
+#[derive(Debug)]
+pub struct Models {
+    codestar_connections: Model,
+    codeconnections: Model,
+}
+
+impl Models {
+    pub fn load() -> Result<Self, ModelError> {
+        Ok(Self {
+            codestar_connections: Model::load(Api::CodeStarConnections)?,
+            codeconnections: Model::load(Api::CodeConnections)?,
+        })
+    }
+
+    pub fn of(&self, api: Api) -> &Model {
+        match api {
+            Api::CodeStarConnections => &self.codestar_connections,
+            Api::CodeConnections => &self.codeconnections,
+        }
+    }
+
+    /// The model that checks what the admin API and scenarios take: the current API's,
+    /// which knows every provider type.
+    pub fn current(&self) -> &Model {
+        &self.codeconnections
     }
 }
 
@@ -365,16 +409,20 @@ mod tests {
 
     #[test]
     fn the_vendored_model_loads_with_every_operation() {
-        let model = Model::load().expect("model loads");
+        let model = Model::load(Api::CodeStarConnections).expect("model loads");
         assert!(model.reports_invalid_input(Operation::UpdateSyncBlocker));
         assert!(!model.reports_invalid_input(Operation::CreateConnection));
         assert!(!model.reports_invalid_input(Operation::ListConnections));
         assert!(model.reports_invalid_input(Operation::ListSyncConfigurations));
+        let renamed = Model::load(Api::CodeConnections).expect("model loads");
+        assert!(renamed.reports_invalid_input(Operation::UpdateSyncBlocker));
+        assert!(renamed.shape_id("PullRequestComment").is_some());
+        assert!(model.shape_id("PullRequestComment").is_none());
     }
 
     #[test]
     fn host_arn_patterns_accept_both_service_prefixes() {
-        let model = Model::load().expect("model loads");
+        let model = Model::load(Api::CodeStarConnections).expect("model loads");
         let host_arn = pattern_of(&model, "HostArn");
         assert!(
             host_arn.is_match("arn:aws:codestar-connections:us-east-1:123456789012:host/h-1234")
@@ -385,7 +433,7 @@ mod tests {
 
     #[test]
     fn patterns_search_unless_anchored() {
-        let model = Model::load().expect("model loads");
+        let model = Model::load(Api::CodeStarConnections).expect("model loads");
         // `[0-9]{12}` is unanchored: any run of 12 digits satisfies it.
         assert!(pattern_of(&model, "AccountId").is_match("x123456789012x"));
         let resource_name = pattern_of(&model, "ResourceName");

@@ -1,14 +1,10 @@
-//! The 27 operations of the CodeStar Connections API.
+//! The 27 operations of the CodeStar Connections API, which AWS CodeConnections shares.
 
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// The target prefix the AWS SDK for Rust sends (the Smithy service shape name).
-const SHORT_TARGET_PREFIX: &str = "CodeStar_connections_20191201.";
-/// The target prefix botocore (and so the AWS CLI) sends: the model's `targetPrefix`.
-const BOTOCORE_TARGET_PREFIX: &str =
-    "com.amazonaws.codestar.connections.CodeStar_connections_20191201.";
+use crate::api::Api;
 
 macro_rules! operations {
     ($($name:ident),* $(,)?) => {
@@ -72,12 +68,17 @@ impl Operation {
         self as usize
     }
 
-    /// Parses an `X-Amz-Target` header value in either the SDK's or botocore's form.
-    pub fn from_target(target: &str) -> Option<Self> {
-        let name = target
-            .strip_prefix(SHORT_TARGET_PREFIX)
-            .or_else(|| target.strip_prefix(BOTOCORE_TARGET_PREFIX))?;
-        Self::from_name(name)
+    /// Parses an `X-Amz-Target` header value of either API, in either the SDK's or
+    /// botocore's form.
+    pub fn from_target(target: &str) -> Option<(Api, Self)> {
+        let (api, name) = Api::split_target(target)?;
+        Some((api, Self::from_name(name)?))
+    }
+
+    /// Whether the operation only reads: a call of any other one may change the state.
+    pub fn is_read_only(self) -> bool {
+        let name = self.name();
+        name.starts_with("Get") || name.starts_with("List")
     }
 }
 
@@ -112,13 +113,13 @@ mod tests {
     fn both_target_forms_name_the_same_operation() {
         assert_eq!(
             Operation::from_target("CodeStar_connections_20191201.GetConnection"),
-            Some(Operation::GetConnection)
+            Some((Api::CodeStarConnections, Operation::GetConnection))
         );
         assert_eq!(
             Operation::from_target(
-                "com.amazonaws.codestar.connections.CodeStar_connections_20191201.ListHosts"
+                "com.amazonaws.codeconnections.CodeConnections_20231201.ListHosts"
             ),
-            Some(Operation::ListHosts)
+            Some((Api::CodeConnections, Operation::ListHosts))
         );
         assert_eq!(Operation::from_target("GetConnection"), None);
         assert_eq!(

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::api::Api;
 use crate::api_error::{ApiError, ErrorKind};
 use crate::operation::Operation;
 use crate::service::{
@@ -18,13 +19,14 @@ use crate::state::{KeyValue, SyncType, Timestamp};
 /// `InvalidInputException` where its model lists that error, `ValidationException`
 /// otherwise; the service always speaks of `InvalidInput`.
 pub fn execute(
+    api: Api,
     operation: Operation,
     input: Value,
     backend: &mut Backend,
     invalid_input: ErrorKind,
     now: Timestamp,
 ) -> Result<Value, ApiError> {
-    dispatch(operation, input, backend, now).map_err(|mut error| {
+    dispatch(api, operation, input, backend, now).map_err(|mut error| {
         if error.kind == ErrorKind::InvalidInput {
             error.kind = invalid_input;
         }
@@ -32,7 +34,9 @@ pub fn execute(
     })
 }
 
+/// `api` is the API called: new resources carry its ARN prefix.
 fn dispatch(
+    api: Api,
     operation: Operation,
     input: Value,
     backend: &mut Backend,
@@ -40,21 +44,21 @@ fn dispatch(
 ) -> Result<Value, ApiError> {
     match operation {
         Operation::CreateConnection => {
-            let record = backend.create_connection(parse(input)?)?;
+            let record = backend.create_connection(parse(input)?, api)?;
             Ok(with_tags(
                 json!({ "ConnectionArn": record.connection.connection_arn }),
                 &record.tags,
             ))
         }
         Operation::CreateHost => {
-            let record = backend.create_host(parse(input)?)?;
+            let record = backend.create_host(parse(input)?, api)?;
             Ok(with_tags(
                 json!({ "HostArn": record.host.host_arn }),
                 &record.tags,
             ))
         }
         Operation::CreateRepositoryLink => {
-            let link = backend.create_repository_link(parse(input)?)?;
+            let link = backend.create_repository_link(parse(input)?, api)?;
             Ok(json!({ "RepositoryLinkInfo": link }))
         }
         Operation::CreateSyncConfiguration => {

@@ -9,18 +9,19 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::api::Api;
 use crate::arn::{self, ResourceKind};
 use crate::faults::FaultConfig;
 use crate::model::Model;
 use crate::service::rules::{
     self, MAX_TAGS_PER_RESOURCE, NEW_HOST_STATUS, ProviderTypeProblem, SyncConfigurationChoices,
 };
-use crate::service::{Backend, Settings};
+use crate::service::{Accounts, Backend, Settings, is_account_id};
 use crate::state::{
     BlockerStatus, BlockerType, Connection, ConnectionRecord, ConnectionStatus, Host, HostRecord,
-    KeyValue, LinkRecord, ProviderType, PublishDeploymentStatus, RepositoryLinkInfo, State,
-    SyncBlocker, SyncConfigurationRecord, SyncType, Timestamp, TriggerResourceUpdateOn,
-    VpcConfiguration, sync_key,
+    KeyValue, LinkRecord, ProviderType, PublishDeploymentStatus, PullRequestComment,
+    RepositoryLinkInfo, State, SyncBlocker, SyncConfigurationRecord, SyncType, Timestamp,
+    TriggerResourceUpdateOn, VpcConfiguration, sync_key,
 };
 use crate::validate::validate_named;
 
@@ -42,6 +43,8 @@ pub enum ScenarioError {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct ScenarioDocument {
+    /// The account the document describes; the default account when absent.
+    account: Option<String>,
     #[serde(default)]
     hosts: Vec<HostSpec>,
     #[serde(default)]
@@ -114,6 +117,7 @@ struct SyncConfigurationSpec {
     publish_deployment_status: PublishDeploymentStatus,
     #[serde(default)]
     trigger_resource_update_on: TriggerResourceUpdateOn,
+    pull_request_comment: Option<PullRequestComment>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,6 +136,9 @@ struct SyncBlockerSpec {
     contexts: Vec<KeyValue>,
     resolved_reason: Option<String>,
     resolved_at: Option<String>,
+    /// Marks the stack's cause as persistent: Git sync's retry after a resolution fails.
+    #[serde(default)]
+    persistent: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -144,10 +151,10 @@ pub struct SeedCounts {
     pub sync_blockers: usize,
 }
 
-/// Reads a YAML scenario file and applies it.
+/// Reads a YAML scenario file and applies it to the account it names.
 pub fn load_file(
     path: &Path,
-    backend: &mut Backend,
+    accounts: &mut Accounts,
     model: &Model,
 ) -> Result<SeedCounts, ScenarioError> {
     let shown_path = path.display().to_string();
@@ -161,7 +168,26 @@ pub fn load_file(
     };
     let document: ScenarioDocument =
         serde_yaml_ng::from_str(&text).map_err(|error| invalid(error.to_string()))?;
+    let account = document.account(None).map_err(invalid)?;
+    let backend = accounts.account(account.as_deref());
     apply(document, backend, model, Timestamp::now()).map_err(invalid)
+}
+
+impl ScenarioDocument {
+    /// The account the document names, else `requested` (the admin API's `account`); the
+    /// two must agree when both are given.
+    pub fn account(&self, requested: Option<&str>) -> Result<Option<String>, String> {
+        match (&self.account, requested) {
+            (Some(named), _) if !is_account_id(named) => Err(format!(
+                "Account: '{named}' is not an account id (12 digits)"
+            )),
+            (Some(named), Some(requested)) if named != requested => Err(format!(
+                "Account: the document names account {named}, the request account {requested}"
+            )),
+            (Some(named), _) => Ok(Some(named.clone())),
+            (None, requested) => Ok(requested.map(str::to_owned)),
+        }
+    }
 }
 
 /// Applies a document to the backend, all of it or (on the first error) none of it.
@@ -328,7 +354,7 @@ impl Loader<'_> {
                     )?;
                     host_arn
                 }
-                None => rules::new_host_arn(self.settings, &spec.name),
+                None => rules::new_host_arn(self.settings, Api::CodeStarConnections, &spec.name),
             };
             let tags = self.tags(spec.tags, &at)?;
             self.state.insert_host(HostRecord {
@@ -400,7 +426,7 @@ impl Loader<'_> {
                     self.explicit_arn(&connection_arn, ResourceKind::Connection, taken, &at)?;
                     connection_arn
                 }
-                None => rules::new_connection_arn(self.settings),
+                None => rules::new_connection_arn(self.settings, Api::CodeStarConnections),
             };
             let tags = self.tags(spec.tags, &at)?;
             self.state.insert_connection(ConnectionRecord {
@@ -538,7 +564,7 @@ impl Loader<'_> {
                 }
                 link_arn
             }
-            None => rules::repository_link_arn(self.settings, &id),
+            None => rules::repository_link_arn(self.settings, Api::CodeStarConnections, &id),
         };
         Ok((id, link_arn))
     }
@@ -611,6 +637,7 @@ impl Loader<'_> {
                     sync_type: spec.sync_type,
                     publish_deployment_status: spec.publish_deployment_status,
                     trigger_resource_update_on: spec.trigger_resource_update_on,
+                    pull_request_comment: spec.pull_request_comment,
                 },
             );
             new_records.push((key, SyncConfigurationRecord::new(configuration)));
@@ -708,6 +735,7 @@ impl Loader<'_> {
                         spec.resource_name
                     )
                 })?;
+            record.persistent_cause |= spec.persistent;
             if record.blockers.iter().any(|blocker| blocker.id == id) {
                 return Err(format!(
                     "{at}.Id: resource '{}' already has a blocker with the Id {id}",
@@ -737,11 +765,13 @@ mod tests {
         Settings {
             region: "us-east-1".into(),
             account: "123456789012".into(),
+            sync_step_delay: std::time::Duration::ZERO,
         }
     }
 
     fn load(yaml: &str) -> Result<(Backend, SeedCounts), String> {
-        let model = Model::load().map_err(|error| error.to_string())?;
+        let model =
+            Model::load(crate::api::Api::CodeStarConnections).map_err(|error| error.to_string())?;
         let document: ScenarioDocument =
             serde_yaml_ng::from_str(yaml).map_err(|error| error.to_string())?;
         let mut backend = Backend::new(settings());
@@ -877,7 +907,7 @@ Faults:
 
     #[test]
     fn a_failing_document_changes_nothing() {
-        let model = Model::load().expect("model");
+        let model = Model::load(crate::api::Api::CodeStarConnections).expect("model");
         let mut backend = Backend::new(settings());
         let yaml = "Connections:\n  - Name: ok\n    ProviderType: GitHub\n  - Name: bad\n";
         let document: ScenarioDocument = serde_yaml_ng::from_str(yaml).expect("parses");
@@ -887,7 +917,7 @@ Faults:
 
     #[test]
     fn ages_and_rfc3339_times_are_accepted() {
-        let model = Model::load().expect("model");
+        let model = Model::load(crate::api::Api::CodeStarConnections).expect("model");
         let mut state = State::default();
         let loader = Loader {
             model: &model,

@@ -39,6 +39,19 @@ impl Timestamp {
     }
 }
 
+/// Read back from the state file, where it was written as on the wire.
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let seconds = f64::deserialize(deserializer)?;
+        if !(seconds.is_finite() && seconds >= 0.0) {
+            return Err(serde::de::Error::custom(format!(
+                "{seconds} is not a time (epoch seconds)"
+            )));
+        }
+        Ok(Self((seconds * 1000.0).round() as u64))
+    }
+}
+
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Millisecond precision keeps the number exact enough for every client.
@@ -53,6 +66,9 @@ pub enum ProviderType {
     GitHubEnterpriseServer,
     GitLab,
     GitLabSelfManaged,
+    /// AWS CodeConnections only, as the next one.
+    AzureDevOps,
+    GitHubEnterpriseCloudDataResidency,
 }
 
 impl ProviderType {
@@ -68,6 +84,8 @@ impl ProviderType {
             Self::GitHubEnterpriseServer => "GitHubEnterpriseServer",
             Self::GitLab => "GitLab",
             Self::GitLabSelfManaged => "GitLabSelfManaged",
+            Self::AzureDevOps => "AzureDevOps",
+            Self::GitHubEnterpriseCloudDataResidency => "GitHubEnterpriseCloudDataResidency",
         }
     }
 }
@@ -104,7 +122,7 @@ pub enum BlockerStatus {
     Resolved,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum BlockerType {
     Automated,
@@ -124,6 +142,14 @@ pub enum TriggerResourceUpdateOn {
     #[default]
     AnyChange,
     FileChange,
+}
+
+/// Whether Git sync comments on pull requests (AWS CodeConnections only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PullRequestComment {
+    Enabled,
+    Disabled,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,7 +191,7 @@ pub struct KeyValue {
     pub value: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Connection {
     pub connection_name: String,
@@ -177,7 +203,7 @@ pub struct Connection {
     pub host_arn: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ConnectionRecord {
     #[serde(flatten)]
@@ -195,7 +221,7 @@ pub struct VpcConfiguration {
     pub tls_certificate: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Host {
     pub name: String,
@@ -209,7 +235,7 @@ pub struct Host {
     pub status_message: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct HostRecord {
     #[serde(flatten)]
@@ -217,7 +243,7 @@ pub struct HostRecord {
     pub tags: Vec<KeyValue>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RepositoryLinkInfo {
     pub connection_arn: String,
@@ -230,7 +256,7 @@ pub struct RepositoryLinkInfo {
     pub repository_name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SyncEvent {
     pub event: String,
@@ -241,7 +267,7 @@ pub struct SyncEvent {
     pub kind: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RepositorySyncAttempt {
     pub started_at: Timestamp,
@@ -251,7 +277,7 @@ pub struct RepositorySyncAttempt {
 
 /// The latest repository sync of one branch; the commit is not part of the API's attempt,
 /// but the events name it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RepositorySyncRecord {
     #[serde(flatten)]
@@ -259,7 +285,7 @@ pub struct RepositorySyncRecord {
     pub commit: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LinkRecord {
     #[serde(flatten)]
@@ -269,7 +295,7 @@ pub struct LinkRecord {
     pub repository_syncs: BTreeMap<String, RepositorySyncRecord>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SyncConfiguration {
     pub branch: String,
@@ -283,6 +309,9 @@ pub struct SyncConfiguration {
     pub sync_type: SyncType,
     pub publish_deployment_status: PublishDeploymentStatus,
     pub trigger_resource_update_on: TriggerResourceUpdateOn,
+    /// Set only through AWS CodeConnections; CodeStar Connections does not show it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_request_comment: Option<PullRequestComment>,
 }
 
 impl SyncConfiguration {
@@ -306,7 +335,7 @@ impl SyncConfiguration {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SyncBlocker {
     pub id: String,
@@ -315,7 +344,7 @@ pub struct SyncBlocker {
     pub status: BlockerStatus,
     pub created_reason: String,
     pub created_at: Timestamp,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contexts: Vec<KeyValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved_reason: Option<String>,
@@ -323,7 +352,7 @@ pub struct SyncBlocker {
     pub resolved_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Revision {
     pub branch: String,
@@ -334,7 +363,7 @@ pub struct Revision {
     pub sha: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceSyncAttempt {
     pub events: Vec<SyncEvent>,
@@ -345,7 +374,7 @@ pub struct ResourceSyncAttempt {
     pub target: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SyncConfigurationRecord {
     #[serde(flatten)]
@@ -356,6 +385,8 @@ pub struct SyncConfigurationRecord {
     pub latest_sync: Option<ResourceSyncAttempt>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_successful_sync: Option<ResourceSyncAttempt>,
+    /// Whether the cause of this stack's blockers persists: Git sync's retries fail again.
+    pub persistent_cause: bool,
 }
 
 impl SyncConfigurationRecord {
@@ -365,6 +396,7 @@ impl SyncConfigurationRecord {
             blockers: Vec::new(),
             latest_sync: None,
             latest_successful_sync: None,
+            persistent_cause: false,
         }
     }
 
@@ -643,6 +675,7 @@ mod tests {
             sync_type: SyncType::CfnStackSync,
             publish_deployment_status: PublishDeploymentStatus::Disabled,
             trigger_resource_update_on: TriggerResourceUpdateOn::AnyChange,
+            pull_request_comment: None,
         })
     }
 

@@ -272,7 +272,7 @@ mod tests {
     use super::*;
 
     fn check(operation: Operation, input: Value) -> Result<(), String> {
-        let model = Model::load().expect("model loads");
+        let model = Model::load(crate::api::Api::CodeStarConnections).expect("model loads");
         validate_input(&model, operation, &input)
     }
 
@@ -359,7 +359,7 @@ mod tests {
 
     #[test]
     fn named_shapes_validate_scenario_values() {
-        let model = Model::load().expect("model loads");
+        let model = Model::load(crate::api::Api::CodeStarConnections).expect("model loads");
         assert_eq!(
             validate_named(
                 &model,

@@ -1,4 +1,5 @@
-//! The AWS CLI (botocore, the long X-Amz-Target form) against a running emulator.
+//! The AWS CLI (botocore, the long X-Amz-Target form) against a running emulator, through
+//! both `aws codestar-connections` and `aws codeconnections`.
 
 mod common;
 
@@ -9,12 +10,16 @@ use serde_json::{Value, json};
 
 struct Cli<'a> {
     emulator: &'a Emulator,
+    /// `codestar-connections` or `codeconnections`.
+    service: &'static str,
+    /// A 12-digit one names the account the calls act in.
+    access_key_id: &'static str,
 }
 
 impl Cli<'_> {
     fn command(&self, args: &[&str]) -> Output {
         let output = Command::new("aws")
-            .arg("codestar-connections")
+            .arg(self.service)
             .args(args)
             .args([
                 "--endpoint-url",
@@ -24,7 +29,7 @@ impl Cli<'_> {
                 "--output",
                 "json",
             ])
-            .env("AWS_ACCESS_KEY_ID", "AKIDEMULATOR")
+            .env("AWS_ACCESS_KEY_ID", self.access_key_id)
             .env("AWS_SECRET_ACCESS_KEY", "emulator-secret")
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("AWS_PROFILE")
@@ -50,7 +55,8 @@ impl Cli<'_> {
         let output = self.command(args);
         assert!(
             output.status.success(),
-            "aws codestar-connections {args:?} failed: {}",
+            "aws {} {args:?} failed: {}",
+            self.service,
             String::from_utf8_lossy(&output.stderr)
         );
         if output.stdout.iter().all(u8::is_ascii_whitespace) {
@@ -68,7 +74,8 @@ impl Cli<'_> {
         let output = self.command(args);
         assert!(
             !output.status.success(),
-            "aws codestar-connections {args:?} should fail"
+            "aws {} {args:?} should fail",
+            self.service
         );
         String::from_utf8_lossy(&output.stderr).into_owned()
     }
@@ -95,6 +102,8 @@ async fn the_aws_cli_drives_a_representative_flow() {
     let emulator = Emulator::start();
     let cli = Cli {
         emulator: &emulator,
+        service: "codestar-connections",
+        access_key_id: "AKIDEMULATOR",
     };
 
     let created = cli.json(&[
@@ -282,4 +291,96 @@ async fn the_aws_cli_drives_a_representative_flow() {
     let calls = emulator.admin_get("calls").await;
     assert_eq!(calls["operations"]["CreateConnection"], json!(1));
     assert_eq!(calls["operations"]["TagResource"], json!(3));
+}
+
+#[tokio::test]
+async fn the_codeconnections_cli_works_in_the_account_its_key_names() {
+    let emulator = Emulator::start();
+    let account = "111122223333";
+    let cli = Cli {
+        emulator: &emulator,
+        service: "codeconnections",
+        access_key_id: "111122223333",
+    };
+
+    let created = cli.json(&[
+        "create-connection",
+        "--provider-type",
+        "AzureDevOps",
+        "--connection-name",
+        "cli-azure",
+    ]);
+    let connection_arn = text(&created["ConnectionArn"]).to_owned();
+    let prefix = format!("arn:aws:codeconnections:us-east-1:{account}:connection/");
+    assert!(connection_arn.starts_with(&prefix), "{connection_arn}");
+    let got = cli.json(&["get-connection", "--connection-arn", &connection_arn]);
+    assert_eq!(got["Connection"]["ProviderType"], json!("AzureDevOps"));
+    assert_eq!(got["Connection"]["OwnerAccountId"], json!(account));
+
+    let link = cli.json(&[
+        "create-repository-link",
+        "--connection-arn",
+        &connection_arn,
+        "--owner-id",
+        "acme",
+        "--repository-name",
+        "infra",
+    ]);
+    let link_id = text(&link["RepositoryLinkInfo"]["RepositoryLinkId"]).to_owned();
+    let configured = cli.json(&[
+        "create-sync-configuration",
+        "--branch",
+        "main",
+        "--config-file",
+        "deploy.yaml",
+        "--repository-link-id",
+        &link_id,
+        "--resource-name",
+        "app-stack",
+        "--role-arn",
+        "arn:aws:iam::111122223333:role/GitSyncRole",
+        "--sync-type",
+        "CFN_STACK_SYNC",
+        "--pull-request-comment",
+        "ENABLED",
+    ]);
+    assert_eq!(
+        configured["SyncConfiguration"]["PullRequestComment"],
+        json!("ENABLED")
+    );
+    let error = cli.error(&["get-connection", "--connection-arn", "arn:aws:codeconnections:us-east-1:111122223333:connection/00000000-0000-0000-0000-000000000000"]);
+    assert!(error.contains("ResourceNotFoundException"), "{error}");
+
+    // The older API sees the same account's resources, without the newer member.
+    let old = Cli {
+        service: "codestar-connections",
+        ..cli
+    };
+    let listed = old.json(&[
+        "get-sync-configuration",
+        "--resource-name",
+        "app-stack",
+        "--sync-type",
+        "CFN_STACK_SYNC",
+    ]);
+    assert_eq!(
+        listed["SyncConfiguration"]["RepositoryLinkId"],
+        json!(link_id)
+    );
+    assert_eq!(listed["SyncConfiguration"].get("PullRequestComment"), None);
+    let error = old.error(&[
+        "create-connection",
+        "--provider-type",
+        "AzureDevOps",
+        "--connection-name",
+        "old-azure",
+    ]);
+    assert!(error.contains("ValidationException"), "{error}");
+
+    // Another key, another account: nothing there.
+    let other = Cli {
+        access_key_id: "AKIDEMULATOR",
+        ..old
+    };
+    assert_eq!(other.json(&["list-connections"])["Connections"], json!([]));
 }

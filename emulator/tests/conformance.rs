@@ -1,5 +1,6 @@
-//! Conformance with botocore's model: the vendored copy is botocore's, and every operation's
-//! response, from a realistic flow over all 27 operations, matches its output shape.
+//! Conformance with botocore's models of both APIs: the vendored copies are botocore's, and
+//! every operation's response, from a realistic flow over all 27 operations called through
+//! each API's long target form, matches that API's output shape.
 
 mod common;
 
@@ -10,17 +11,34 @@ use std::process::Command;
 use common::Emulator;
 use serde_json::{Map, Value, json};
 
-const BOTOCORE_MODEL: &str =
-    "site-packages/botocore/data/codestar-connections/2019-12-01/service-2.json.gz";
-/// botocore's long target form, as the AWS CLI sends it.
-const TARGET_PREFIX: &str = "com.amazonaws.codestar.connections.CodeStar_connections_20191201.";
+/// One API as the tests see it.
+struct Api {
+    /// The vendored model.
+    model: &'static str,
+    /// Where botocore installs the same model.
+    botocore_model: &'static str,
+    /// botocore's long target form, as the AWS CLI sends it.
+    target_prefix: &'static str,
+}
 
-fn vendored_model() -> Value {
-    let text = std::fs::read_to_string(common::MODEL).expect("the vendored model is readable");
+const CODESTAR_CONNECTIONS: Api = Api {
+    model: common::MODEL,
+    botocore_model: "site-packages/botocore/data/codestar-connections/2019-12-01/service-2.json.gz",
+    target_prefix: "com.amazonaws.codestar.connections.CodeStar_connections_20191201.",
+};
+
+const CODECONNECTIONS: Api = Api {
+    model: common::CODECONNECTIONS_MODEL,
+    botocore_model: "site-packages/botocore/data/codeconnections/2023-12-01/service-2.json.gz",
+    target_prefix: "com.amazonaws.codeconnections.CodeConnections_20231201.",
+};
+
+fn vendored_model(api: &Api) -> Value {
+    let text = std::fs::read_to_string(api.model).expect("the vendored model is readable");
     serde_json::from_str(&text).expect("the vendored model is JSON")
 }
 
-fn installed_botocore_model() -> PathBuf {
+fn installed_botocore_model(api: &Api) -> PathBuf {
     let venv = std::env::var_os("GITSYNC_GUARD_VENV").unwrap_or_else(|| {
         panic!(
             "GITSYNC_GUARD_VENV is not set: run `. scripts/tools.sh` from the repository root in the shell \
@@ -33,14 +51,20 @@ fn installed_botocore_model() -> PathBuf {
     entries
         .filter_map(Result::ok)
         .filter(|entry| entry.file_name().to_string_lossy().starts_with("python3"))
-        .map(|entry| entry.path().join(BOTOCORE_MODEL))
+        .map(|entry| entry.path().join(api.botocore_model))
         .find(|path| path.is_file())
-        .unwrap_or_else(|| panic!("no {BOTOCORE_MODEL} under {}/python3*", lib.display()))
+        .unwrap_or_else(|| panic!("no {} under {}/python3*", api.botocore_model, lib.display()))
 }
 
 #[test]
-fn the_vendored_model_is_the_one_botocore_installed() {
-    let path = installed_botocore_model();
+fn the_vendored_models_are_the_ones_botocore_installed() {
+    for api in [CODESTAR_CONNECTIONS, CODECONNECTIONS] {
+        assert_vendored_model_is_botocores(&api);
+    }
+}
+
+fn assert_vendored_model_is_botocores(api: &Api) {
+    let path = installed_botocore_model(api);
     let output = Command::new("gzip")
         .arg("-dc")
         .arg(&path)
@@ -54,8 +78,9 @@ fn the_vendored_model_is_the_one_botocore_installed() {
     let installed: Value =
         serde_json::from_slice(&output.stdout).expect("botocore's model is JSON");
     assert!(
-        installed == vendored_model(),
-        "emulator/model/codestar-connections-2019-12-01.json differs from {}; copy botocore's model again",
+        installed == vendored_model(api),
+        "{} differs from {}; copy botocore's model again",
+        api.model,
         path.display()
     );
 }
@@ -68,8 +93,8 @@ struct ShapeChecker {
 }
 
 impl ShapeChecker {
-    fn new() -> Self {
-        let model = vendored_model();
+    fn new(api: &Api) -> Self {
+        let model = vendored_model(api);
         let object = |key: &str| model[key].as_object().cloned().expect("an object");
         Self {
             shapes: object("shapes"),
@@ -177,6 +202,7 @@ impl ShapeChecker {
 
 struct Flow<'a> {
     emulator: &'a Emulator,
+    target_prefix: &'static str,
     checker: ShapeChecker,
     covered: BTreeSet<String>,
     problems: Vec<String>,
@@ -187,7 +213,10 @@ impl Flow<'_> {
     async fn ok(&mut self, operation: &str, input: Value) -> Value {
         let (status, headers, body) = self
             .emulator
-            .call(&format!("{TARGET_PREFIX}{operation}"), &input.to_string())
+            .call(
+                &format!("{}{operation}", self.target_prefix),
+                &input.to_string(),
+            )
             .await;
         assert_eq!(status, 200, "{operation} {input} answered {body}");
         assert_eq!(
@@ -206,7 +235,10 @@ impl Flow<'_> {
     async fn fails(&mut self, operation: &str, input: Value, expected: &str) {
         let (status, headers, body) = self
             .emulator
-            .call(&format!("{TARGET_PREFIX}{operation}"), &input.to_string())
+            .call(
+                &format!("{}{operation}", self.target_prefix),
+                &input.to_string(),
+            )
             .await;
         assert_eq!(status, 400, "{operation} {input} answered {body}");
         assert_eq!(body["__type"], json!(expected), "{operation} {input}");
@@ -228,11 +260,21 @@ impl Flow<'_> {
 }
 
 #[tokio::test]
-async fn every_operation_answers_in_its_output_shape() {
+async fn every_codestar_connections_operation_answers_in_its_output_shape() {
+    every_operation_answers_in_its_output_shape(&CODESTAR_CONNECTIONS).await;
+}
+
+#[tokio::test]
+async fn every_codeconnections_operation_answers_in_its_output_shape() {
+    every_operation_answers_in_its_output_shape(&CODECONNECTIONS).await;
+}
+
+async fn every_operation_answers_in_its_output_shape(api: &Api) {
     let emulator = Emulator::start();
     let mut flow = Flow {
         emulator: &emulator,
-        checker: ShapeChecker::new(),
+        target_prefix: api.target_prefix,
+        checker: ShapeChecker::new(api),
         covered: BTreeSet::new(),
         problems: Vec::new(),
     };
@@ -300,9 +342,21 @@ async fn every_operation_answers_in_its_output_shape() {
     .await;
     flow.ok("ListRepositoryLinks", json!({})).await;
 
+    // PullRequestComment is a CodeConnections member: CodeStar Connections ignores it in
+    // the input and must not show it in the output (the checker refuses unknown members).
     let stack = json!({"Branch": "main", "ConfigFile": "deployment-file.yaml", "RepositoryLinkId": link_id,
-                       "ResourceName": "app-stack", "RoleArn": role, "SyncType": "CFN_STACK_SYNC"});
-    flow.ok("CreateSyncConfiguration", stack.clone()).await;
+                       "ResourceName": "app-stack", "RoleArn": role, "SyncType": "CFN_STACK_SYNC",
+                       "PullRequestComment": "ENABLED"});
+    let created = flow.ok("CreateSyncConfiguration", stack.clone()).await;
+    let shown = created["SyncConfiguration"]
+        .get("PullRequestComment")
+        .cloned();
+    let expected = flow
+        .checker
+        .shapes
+        .contains_key("PullRequestComment")
+        .then(|| json!("ENABLED"));
+    assert_eq!(shown, expected, "{created}");
     flow.fails(
         "CreateSyncConfiguration",
         stack,
@@ -431,7 +485,7 @@ async fn every_operation_answers_in_its_output_shape() {
 
 #[test]
 fn the_checker_catches_what_it_claims_to() {
-    let checker = ShapeChecker::new();
+    let checker = ShapeChecker::new(&CODESTAR_CONNECTIONS);
     let mut problems = Vec::new();
     checker.check(
         "GetConnectionOutput",

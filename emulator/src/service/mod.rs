@@ -6,31 +6,94 @@
 //! the service refuses as invalid answers `InvalidInput`, which the protocol renames for
 //! operations whose model lists `ValidationException` instead.
 
+mod events;
+mod gitsync;
+mod persist;
 mod resources;
 pub mod rules;
 mod sync;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::faults::{Fault, FaultConfig, Faults};
-use crate::model::Model;
+use crate::model::Models;
 use crate::operation::Operation;
 pub use crate::pagination::Page;
 use crate::state::{ConnectionRecord, HostRecord, LinkRecord, State, SyncConfigurationRecord};
 
+pub use events::{EventSink, EventSinkError};
+pub use gitsync::{Effects, PersistentCause};
+pub use persist::{StateFile, StateFileError};
 pub use resources::{ListConnectionsRequest, UpdateHostRequest, UpdateRepositoryLinkRequest};
 pub use sync::{
     NewSyncBlocker, RepositorySyncStep, ResourceSyncStep, UpdateSyncConfigurationRequest,
 };
 
-/// Where the emulated resources live.
+/// Where the emulated resources live, and how Git sync paces a retry.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub region: String,
     pub account: String,
+    /// The time between the steps of a sync attempt Git sync makes on its own.
+    pub sync_step_delay: Duration,
+}
+
+/// Whether a text is an AWS account id: 12 digits.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|byte| byte.is_ascii_digit())
+}
+
+/// Every emulated account, each with its own state, faults and call counts, as in moto:
+/// a call acts in the account its credentials name, else in the default one.
+#[derive(Debug)]
+pub struct Accounts {
+    region: String,
+    sync_step_delay: Duration,
+    default_account: String,
+    by_id: BTreeMap<String, Backend>,
+}
+
+impl Accounts {
+    pub fn new(region: String, default_account: String, sync_step_delay: Duration) -> Self {
+        Self {
+            region,
+            sync_step_delay,
+            default_account,
+            by_id: BTreeMap::new(),
+        }
+    }
+
+    pub fn default_account(&self) -> &str {
+        &self.default_account
+    }
+
+    /// The backend of an account (the default one when none is named), created empty on
+    /// first use. The caller has checked that the id is an account id.
+    pub fn account(&mut self, account: Option<&str>) -> &mut Backend {
+        let id = account.unwrap_or(&self.default_account).to_owned();
+        let (region, sync_step_delay) = (&self.region, self.sync_step_delay);
+        self.by_id.entry(id).or_insert_with_key(|id| {
+            Backend::new(Settings {
+                region: region.clone(),
+                account: id.clone(),
+                sync_step_delay,
+            })
+        })
+    }
+
+    /// Forgets every account: empty state, no faults, call counts zero everywhere.
+    pub fn reset_all(&mut self) {
+        self.by_id.clear();
+    }
+
+    /// The accounts that have been used, in id order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.by_id.keys().map(String::as_str)
+    }
 }
 
 /// How many calls each operation received since the last reset.
@@ -92,6 +155,8 @@ pub struct Backend {
     state: State,
     faults: Faults,
     calls: CallCounts,
+    /// What the last change set in motion, for the service to carry out outside the lock.
+    effects: Effects,
 }
 
 impl Backend {
@@ -101,7 +166,13 @@ impl Backend {
             state: State::default(),
             faults: Faults::default(),
             calls: CallCounts::default(),
+            effects: Effects::default(),
         }
+    }
+
+    /// The events and later steps the calls since the last take produced.
+    pub fn take_effects(&mut self) -> Effects {
+        std::mem::take(&mut self.effects)
     }
 
     /// Empty state, no faults, call counts zero; the region and account stay.
@@ -160,26 +231,41 @@ impl Backend {
     }
 }
 
-/// The service as the HTTP layers share it: the model (read-only, used outside the lock
-/// to validate requests) and the backend behind its lock.
+/// The service as the HTTP layers share it: the models (read-only, used outside the lock
+/// to validate requests and shape answers) and the accounts behind one lock.
 pub struct Service {
-    pub model: Model,
-    backend: Mutex<Backend>,
+    pub models: Models,
+    accounts: Mutex<Accounts>,
+    /// Where events go, when `--events-to` names a collector.
+    events: Option<EventSink>,
+    /// Where the state is saved, when `--state-file` names a file.
+    state_file: Option<Arc<StateFile>>,
 }
 
 pub type SharedService = Arc<Service>;
 
 impl Service {
-    pub fn new(model: Model, backend: Backend) -> SharedService {
+    pub fn new(
+        models: Models,
+        accounts: Accounts,
+        events: Option<EventSink>,
+        state_file: Option<Arc<StateFile>>,
+    ) -> SharedService {
         Arc::new(Self {
-            model,
-            backend: Mutex::new(backend),
+            models,
+            accounts: Mutex::new(accounts),
+            events,
+            state_file,
         })
+    }
+
+    pub fn sync_step_delay(&self) -> Duration {
+        self.lock().sync_step_delay
     }
 
     /// The lock is never held across an await; a panic while holding it cannot leave a
     /// half-applied change (changes are applied after all checks), so poisoning is ignored.
-    pub fn lock(&self) -> MutexGuard<'_, Backend> {
-        self.backend.lock().unwrap_or_else(PoisonError::into_inner)
+    pub fn lock(&self) -> MutexGuard<'_, Accounts> {
+        self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::rules::{self, HOST_STATUSES_BLOCKING_DELETE, NEW_HOST_STATUS, ProviderTypeProblem};
 use super::{Backend, Page};
+use crate::api::Api;
 use crate::api_error::{ApiError, ErrorKind};
 use crate::arn;
 use crate::pagination::{Scope, page_size, take_page};
@@ -149,6 +150,7 @@ impl Backend {
     pub fn create_connection(
         &mut self,
         request: CreateConnectionRequest,
+        api: Api,
     ) -> Result<ConnectionRecord, ApiError> {
         let tags = new_tags(request.tags)?;
         let host_provider_type = match &request.host_arn {
@@ -182,7 +184,7 @@ impl Backend {
         let record = ConnectionRecord {
             connection: Connection {
                 connection_name: request.connection_name,
-                connection_arn: rules::new_connection_arn(&self.settings),
+                connection_arn: rules::new_connection_arn(&self.settings, api),
                 provider_type,
                 owner_account_id: self.settings.account.clone(),
                 connection_status: ConnectionStatus::Pending,
@@ -256,7 +258,11 @@ impl Backend {
         Ok(&record.connection)
     }
 
-    pub fn create_host(&mut self, request: CreateHostRequest) -> Result<HostRecord, ApiError> {
+    pub fn create_host(
+        &mut self,
+        request: CreateHostRequest,
+        api: Api,
+    ) -> Result<HostRecord, ApiError> {
         if !rules::provider_has_hosts(request.provider_type) {
             return Err(invalid(format!(
                 "ProviderType {} has no hosts: hosts are for GitHubEnterpriseServer and GitLabSelfManaged",
@@ -266,7 +272,7 @@ impl Backend {
         let tags = new_tags(request.tags)?;
         let record = HostRecord {
             host: Host {
-                host_arn: rules::new_host_arn(&self.settings, &request.name),
+                host_arn: rules::new_host_arn(&self.settings, api, &request.name),
                 name: request.name,
                 provider_type: request.provider_type,
                 provider_endpoint: request.provider_endpoint,
@@ -359,6 +365,7 @@ impl Backend {
     pub fn create_repository_link(
         &mut self,
         request: CreateRepositoryLinkRequest,
+        api: Api,
     ) -> Result<RepositoryLinkInfo, ApiError> {
         let tags = new_tags(request.tags)?;
         let provider_type = self
@@ -389,7 +396,11 @@ impl Backend {
             encryption_key_arn: request.encryption_key_arn,
             owner_id: request.owner_id,
             provider_type,
-            repository_link_arn: rules::repository_link_arn(&self.settings, &repository_link_id),
+            repository_link_arn: rules::repository_link_arn(
+                &self.settings,
+                api,
+                &repository_link_id,
+            ),
             repository_link_id,
             repository_name: request.repository_name,
         };

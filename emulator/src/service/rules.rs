@@ -5,10 +5,11 @@
 use uuid::Uuid;
 
 use super::Settings;
+use crate::api::Api;
 use crate::arn::{self, ResourceKind};
 use crate::state::{
-    ProviderType, PublishDeploymentStatus, RepositoryLinkInfo, SyncConfiguration, SyncType,
-    TriggerResourceUpdateOn,
+    ProviderType, PublishDeploymentStatus, PullRequestComment, RepositoryLinkInfo,
+    SyncConfiguration, SyncType, TriggerResourceUpdateOn,
 };
 
 /// AWS's limit of tags per resource.
@@ -68,8 +69,10 @@ pub fn reason_is_given(reason: &str) -> bool {
     !reason.trim().is_empty()
 }
 
-pub fn new_connection_arn(settings: &Settings) -> String {
+/// New resources carry the ARN prefix of the API that creates them.
+pub fn new_connection_arn(settings: &Settings, api: Api) -> String {
     arn::build(
+        api,
         &settings.region,
         &settings.account,
         ResourceKind::Connection,
@@ -78,9 +81,10 @@ pub fn new_connection_arn(settings: &Settings) -> String {
 }
 
 /// A host's ARN ends with its name and a random suffix, as the service's do.
-pub fn new_host_arn(settings: &Settings, name: &str) -> String {
+pub fn new_host_arn(settings: &Settings, api: Api, name: &str) -> String {
     let suffix = Uuid::new_v4().simple().to_string();
     arn::build(
+        api,
         &settings.region,
         &settings.account,
         ResourceKind::Host,
@@ -93,8 +97,9 @@ pub fn new_repository_link_id() -> String {
 }
 
 /// A link's ARN ends with its id.
-pub fn repository_link_arn(settings: &Settings, repository_link_id: &str) -> String {
+pub fn repository_link_arn(settings: &Settings, api: Api, repository_link_id: &str) -> String {
     arn::build(
+        api,
         &settings.region,
         &settings.account,
         ResourceKind::RepositoryLink,
@@ -116,6 +121,7 @@ pub struct SyncConfigurationChoices {
     pub sync_type: SyncType,
     pub publish_deployment_status: PublishDeploymentStatus,
     pub trigger_resource_update_on: TriggerResourceUpdateOn,
+    pub pull_request_comment: Option<PullRequestComment>,
 }
 
 /// A sync configuration on a link: it syncs the link's repository, from its provider.
@@ -135,6 +141,7 @@ pub fn sync_configuration_on(
         sync_type: choices.sync_type,
         publish_deployment_status: choices.publish_deployment_status,
         trigger_resource_update_on: choices.trigger_resource_update_on,
+        pull_request_comment: choices.pull_request_comment,
     }
 }
 

@@ -12,9 +12,9 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::pagination::{Scope, page_size, take_page};
 use crate::state::{
     BLOCKER_SUMMARY_SIZE, BlockerStatus, BlockerType, KeyValue, PublishDeploymentStatus,
-    RepositorySyncAttempt, RepositorySyncStatus, ResourceSyncAttempt, ResourceSyncStatus,
-    SyncBlocker, SyncConfiguration, SyncConfigurationRecord, SyncEvent, SyncType, Timestamp,
-    TriggerResourceUpdateOn, sync_key,
+    PullRequestComment, RepositorySyncAttempt, RepositorySyncStatus, ResourceSyncAttempt,
+    ResourceSyncStatus, SyncBlocker, SyncConfiguration, SyncConfigurationRecord, SyncEvent,
+    SyncType, Timestamp, TriggerResourceUpdateOn, sync_key,
 };
 
 const EVENT_SOURCE: &str = "aws.codeconnections";
@@ -35,6 +35,7 @@ pub struct CreateSyncConfigurationRequest {
     sync_type: SyncType,
     publish_deployment_status: Option<PublishDeploymentStatus>,
     trigger_resource_update_on: Option<TriggerResourceUpdateOn>,
+    pull_request_comment: Option<PullRequestComment>,
 }
 
 #[derive(Deserialize)]
@@ -48,6 +49,7 @@ pub struct UpdateSyncConfigurationRequest {
     role_arn: Option<String>,
     publish_deployment_status: Option<PublishDeploymentStatus>,
     trigger_resource_update_on: Option<TriggerResourceUpdateOn>,
+    pull_request_comment: Option<PullRequestComment>,
 }
 
 /// A blocker as Git sync raises one when a deployment fails.
@@ -60,6 +62,9 @@ pub struct NewSyncBlocker {
     created_reason: String,
     #[serde(default)]
     contexts: Vec<KeyValue>,
+    /// Marks the stack's cause as persistent: Git sync's retry will fail again.
+    #[serde(default)]
+    persistent: bool,
 }
 
 /// An event of a sync step, as GetResourceSyncStatus and GetRepositorySyncStatus list them.
@@ -163,7 +168,7 @@ fn sync_status_event(
 }
 
 impl Backend {
-    fn sync_configuration_record(
+    pub(super) fn sync_configuration_record(
         &self,
         sync_type: SyncType,
         resource_name: &str,
@@ -174,7 +179,7 @@ impl Backend {
             .ok_or_else(|| no_sync_configuration(sync_type, resource_name))
     }
 
-    fn sync_configuration_record_mut(
+    pub(super) fn sync_configuration_record_mut(
         &mut self,
         sync_type: SyncType,
         resource_name: &str,
@@ -217,6 +222,7 @@ impl Backend {
                 sync_type: request.sync_type,
                 publish_deployment_status: request.publish_deployment_status.unwrap_or_default(),
                 trigger_resource_update_on: request.trigger_resource_update_on.unwrap_or_default(),
+                pull_request_comment: request.pull_request_comment,
             },
         );
         self.state
@@ -281,6 +287,9 @@ impl Backend {
         }
         if let Some(trigger_resource_update_on) = request.trigger_resource_update_on {
             configuration.trigger_resource_update_on = trigger_resource_update_on;
+        }
+        if let Some(pull_request_comment) = request.pull_request_comment {
+            configuration.pull_request_comment = Some(pull_request_comment);
         }
         Ok(configuration)
     }
@@ -355,25 +364,44 @@ impl Backend {
         if !rules::reason_is_given(&blocker.created_reason) {
             return Err(invalid("CreatedReason must not be empty"));
         }
-        let record =
-            self.sync_configuration_record_mut(blocker.sync_type, &blocker.resource_name)?;
+        let id = self.add_active_blocker(
+            blocker.sync_type,
+            &blocker.resource_name,
+            blocker.created_reason,
+            blocker.contexts,
+        )?;
+        if blocker.persistent {
+            self.sync_configuration_record_mut(blocker.sync_type, &blocker.resource_name)?
+                .persistent_cause = true;
+        }
+        Ok(id)
+    }
+
+    pub(super) fn add_active_blocker(
+        &mut self,
+        sync_type: SyncType,
+        resource_name: &str,
+        created_reason: String,
+        contexts: Vec<KeyValue>,
+    ) -> Result<String, ApiError> {
+        let record = self.sync_configuration_record_mut(sync_type, resource_name)?;
         let id = rules::new_blocker_id();
         record.add_blocker(SyncBlocker {
             id: id.clone(),
             kind: BlockerType::Automated,
             status: BlockerStatus::Active,
-            created_reason: blocker.created_reason,
+            created_reason,
             created_at: Timestamp::now(),
-            contexts: blocker.contexts,
+            contexts,
             resolved_reason: None,
             resolved_at: None,
         });
         Ok(id)
     }
 
-    /// Resolves an ACTIVE blocker. Resolving one again is answered as for a blocker that
-    /// does not exist, and the first resolution is kept: callers treat that error as
-    /// "already done".
+    /// Resolves an ACTIVE blocker, and Git sync retries the latest commit. Resolving one
+    /// again is answered as for a blocker that does not exist, and the first resolution is
+    /// kept: callers treat that error as "already done".
     pub fn resolve_blocker(
         &mut self,
         sync_type: SyncType,
@@ -381,7 +409,7 @@ impl Backend {
         id: &str,
         resolved_reason: String,
         now: Timestamp,
-    ) -> Result<&SyncBlocker, ApiError> {
+    ) -> Result<SyncBlocker, ApiError> {
         let blocker = self
             .sync_configuration_record_mut(sync_type, resource_name)?
             .blockers
@@ -404,7 +432,14 @@ impl Backend {
         blocker.status = BlockerStatus::Resolved;
         blocker.resolved_reason = Some(resolved_reason);
         blocker.resolved_at = Some(now);
-        Ok(blocker)
+        let resolved = blocker.clone();
+        self.retry_latest_commit(
+            sync_type,
+            resource_name,
+            resolved.created_reason.clone(),
+            resolved.contexts.clone(),
+        )?;
+        Ok(resolved)
     }
 
     /// The latest sync of a resource; none before a sync was recorded.
@@ -448,10 +483,38 @@ impl Backend {
     /// Records a step of a sync of a stack and answers the event Git sync publishes for it.
     pub fn record_resource_sync(&mut self, step: ResourceSyncStep) -> Result<Value, ApiError> {
         let now = Timestamp::now();
-        let record = self.sync_configuration_record_mut(step.sync_type, &step.resource_name)?;
-        let previous =
-            record.record_sync(step.status, step.commit, sync_events(step.events, now), now);
-        let record = self.sync_configuration_record(step.sync_type, &step.resource_name)?;
+        self.sync_step_with(
+            step.sync_type,
+            &step.resource_name,
+            step.status,
+            step.commit,
+            sync_events(step.events, now),
+        )
+    }
+
+    pub(super) fn sync_step(
+        &mut self,
+        sync_type: SyncType,
+        resource_name: &str,
+        status: ResourceSyncStatus,
+        commit: Option<String>,
+    ) -> Result<Value, ApiError> {
+        self.sync_step_with(sync_type, resource_name, status, commit, Vec::new())
+    }
+
+    /// Records a step of a stack's sync; its event is answered and published.
+    fn sync_step_with(
+        &mut self,
+        sync_type: SyncType,
+        resource_name: &str,
+        status: ResourceSyncStatus,
+        commit: Option<String>,
+        events: Vec<SyncEvent>,
+    ) -> Result<Value, ApiError> {
+        let now = Timestamp::now();
+        let record = self.sync_configuration_record_mut(sync_type, resource_name)?;
+        let previous = record.record_sync(status, commit, events, now);
+        let record = self.sync_configuration_record(sync_type, resource_name)?;
         let configuration = &record.configuration;
         let commit = record
             .latest_sync
@@ -471,16 +534,18 @@ impl Backend {
             "branch": configuration.branch,
             "syncType": configuration.sync_type,
             "syncTarget": configuration.resource_name,
-            "status": step.status,
+            "status": status,
         });
-        Ok(sync_status_event(
+        let event = sync_status_event(
             &self.settings,
             RESOURCE_SYNC_DETAIL_TYPE,
             link_arn,
             detail,
             previous,
             now,
-        ))
+        );
+        self.effects.events.push(event.clone());
+        Ok(event)
     }
 
     /// Records a step of a sync of a repository branch and answers the event Git sync
@@ -516,13 +581,15 @@ impl Backend {
             "syncType": step.sync_type,
             "status": step.status,
         });
-        Ok(sync_status_event(
+        let event = sync_status_event(
             &self.settings,
             REPOSITORY_SYNC_DETAIL_TYPE,
             &link.repository_link_arn,
             detail,
             previous,
             now,
-        ))
+        );
+        self.effects.events.push(event.clone());
+        Ok(event)
     }
 }

@@ -5,8 +5,8 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_codestarconnections::Client;
 use aws_sdk_codestarconnections::config::{Credentials, Region};
 use connections_emulator::launcher::{Launcher, RunningEmulator};
@@ -17,6 +17,10 @@ pub const DEMO_SCENARIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/
 pub const MODEL: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/model/codestar-connections-2019-12-01.json"
+);
+pub const CODECONNECTIONS_MODEL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/model/codeconnections-2023-12-01.json"
 );
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
@@ -87,10 +91,20 @@ impl Emulator {
     /// An SDK client as production code builds one, pointed at the emulator, with the
     /// standard retry mode (3 attempts) and a short backoff to keep tests fast.
     pub async fn sdk(&self) -> Client {
-        let config = aws_config::defaults(BehaviorVersion::latest())
+        Client::new(&self.sdk_config().await)
+    }
+
+    /// The configuration of that client, for either API's SDK crate.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        self.sdk_config_as("AKIDEMULATOR").await
+    }
+
+    /// The same with another access key id: a 12-digit one names the account.
+    pub async fn sdk_config_as(&self, access_key_id: &str) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .credentials_provider(Credentials::new(
-                "AKIDEMULATOR",
+                access_key_id,
                 "emulator-secret",
                 None,
                 None,
@@ -103,8 +117,7 @@ impl Emulator {
                     .with_initial_backoff(Duration::from_millis(10)),
             )
             .load()
-            .await;
-        Client::new(&config)
+            .await
     }
 
     /// An API call over raw HTTP: status, headers and parsed body.
