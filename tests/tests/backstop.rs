@@ -207,6 +207,13 @@ async fn a_blocker_still_active_after_the_interval_gets_one_reminder() {
     let sweep = world.watcher_sweep();
     world.invoke_ok("sync-watcher", &sweep).await;
     assert_eq!(world.alerts(1).await.len(), 1, "the alert");
+    // The sweep's metrics: one EMF line, the blocked stack among its gauges.
+    let documents = emf_lines(&world.watch.log_text());
+    assert_eq!(documents.len(), 1, "{documents:?}");
+    assert_emf(&documents[0], "sync-watcher");
+    assert_eq!(documents[0]["BlockedStacks"], 1, "{}", documents[0]);
+    assert_eq!(documents[0]["AlertsPublished"], 1, "{}", documents[0]);
+    assert_eq!(documents[0]["StacksSwept"], 1, "{}", documents[0]);
     world.age_blocker_alert(&blocker_id, 25).await;
     for _ in 0..3 {
         world.invoke_ok("sync-watcher", &sweep).await;
