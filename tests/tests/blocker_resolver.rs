@@ -32,7 +32,14 @@ const RULES: &str = r#"
   resolved_reason: 'gitsync-guard: rule {rule} resolved {blocker_id}'
   max_resolutions: 1
   window: 1h
+- name: flaky-deployments
+  reason: 'InternalFailure'
+  action: resolve
+  resolved_reason: 'gitsync-guard: rule {rule} resolved {blocker_id}'
+  max_resolutions: 2
+  window: 6h
 "#;
+const FLAKY: &str = "Deployment failed: InternalFailure (Service: CloudFormation)";
 
 fn busy(stack: &str) -> String {
     format!("Stack {stack} is in UPDATE_IN_PROGRESS state and can not be updated.")
@@ -149,6 +156,46 @@ impl World {
             blocker.status().clone(),
             blocker.resolved_reason().map(str::to_owned),
         )
+    }
+
+    /// The ACTIVE blockers of a stack, read through the API as any client would.
+    async fn active_blockers(&self, stack: &str) -> Vec<String> {
+        let summary = self
+            .codestar
+            .get_sync_blocker_summary()
+            .resource_name(stack)
+            .sync_type(SyncConfigurationType::CfnStackSync)
+            .send()
+            .await
+            .expect("GetSyncBlockerSummary");
+        summary
+            .sync_blocker_summary()
+            .map(|s| s.latest_blockers())
+            .unwrap_or_default()
+            .iter()
+            .filter(|b| *b.status() == BlockerStatus::Active)
+            .map(|b| b.id().to_owned())
+            .collect()
+    }
+
+    /// Waits until Git sync (the emulator) has raised a blocker other than `previous`.
+    async fn next_blocker(&self, stack: &str, previous: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(id) = self
+                .active_blockers(stack)
+                .await
+                .into_iter()
+                .find(|id| id != previous)
+            {
+                return id;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Git sync raised no new blocker on {stack}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// The emulator's API call counts by operation (the test's own reads included).
@@ -572,4 +619,49 @@ fn check_rules_explains_a_good_file_and_rejects_a_bad_one() {
         "{stderr}"
     );
     assert!(bad.stdout.is_empty());
+}
+
+/// Git sync as it behaves: resolving a blocker retries the latest commit, and when the cause
+/// persists the retry fails and raises a new blocker with the same reason. Nothing but the
+/// resolver and Git sync acts between the rounds; the loop guard stops the third.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loop_guard_stops_a_cause_that_persists() {
+    let world = world(
+        "loop-guard-persistent",
+        &[("flaky-api", "flaky")],
+        &[],
+        json!([{
+            "ResourceName": "flaky-api", "Id": "flaky-1", "CreatedReason": FLAKY,
+            "CreatedAt": "1h ago", "Persistent": true,
+            "Contexts": [{"Key": "StackName", "Value": "flaky-api"}]
+        }]),
+    )
+    .await;
+    let request = json!({"stack": "flaky-api"});
+    let mut blocker = "flaky-1".to_owned();
+    for round in 1..=3 {
+        let outcome = world.invoke_ok(&world.enforce, &request).await;
+        if round < 3 {
+            assert_eq!(outcome["resolved"], 1, "round {round}: {outcome}");
+            blocker = world.next_blocker("flaky-api", &blocker).await;
+        } else {
+            assert_eq!(outcome["held_back"], 1, "round {round}: {outcome}");
+        }
+    }
+    assert_eq!(count(&world.calls().await, "UpdateSyncBlocker"), 2);
+    assert_eq!(world.active_blockers("flaky-api").await, [blocker.clone()]);
+    let messages = world.messages(3).await;
+    assert_eq!(
+        subjects(&messages),
+        [
+            "[gitsync-guard] Blocker held back: stack flaky-api",
+            "[gitsync-guard] Blocker resolved: stack flaky-api",
+            "[gitsync-guard] Blocker resolved: stack flaky-api",
+        ],
+        "{messages:#?}"
+    );
+    assert!(
+        messages[0].message.contains(&blocker),
+        "the third blocker is held back"
+    );
 }
