@@ -52,6 +52,8 @@ async fn demo() {
             ("ALERT_FORMAT", "text".to_owned()),
             ("RESOLVER_RULES", RULES.to_owned()),
             ("RESOLVER_MODE", mode.to_owned()),
+            // The day's health report goes out with the first sweep after this time (UTC).
+            ("HEALTH_REPORT_AT", "00:00".to_owned()),
             (
                 "AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS",
                 emulator.url.clone(),
@@ -156,6 +158,27 @@ async fn demo() {
 
     step("connection-auditor: the next audit, nothing changed: nothing is sent");
     invoke(&watch, "connection-auditor", &schedule, "scheduled audit").await;
+    print_alerts(&sink.receive(0, WAIT, QUIET).await);
+
+    step(
+        "sync-watcher: Git sync blocks payments-worker but its event is lost; the hourly sweep \
+         catches it, and as the day's first sweep past HEALTH_REPORT_AT sends the health report",
+    );
+    emulator
+        .admin(
+            "sync-blockers",
+            json!({
+                "ResourceName": "payments-worker",
+                "CreatedReason": "Resource handler returned message: \"Bucket payments-worker-artifacts already exists\"",
+            }),
+        )
+        .await;
+    let sweep = json!({"detail-type": "Scheduled Event", "source": "gitsync-guard.schedule", "detail": {"job": "watch"}});
+    invoke(&watch, "sync-watcher", &sweep, "scheduled sweep").await;
+    print_alerts(&sink.receive(2, WAIT, QUIET).await);
+
+    step("sync-watcher: the next sweep, nothing new: nothing is sent");
+    invoke(&watch, "sync-watcher", &sweep, "scheduled sweep").await;
     print_alerts(&sink.receive(0, WAIT, QUIET).await);
 
     step("connection-auditor: someone re-authorizes acme-bitbucket; the next audit says so");
