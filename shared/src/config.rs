@@ -39,6 +39,15 @@ impl Env<fn(&str) -> Option<String>> {
             lookup: |name| std::env::var(name).ok(),
         }
     }
+
+    /// These variables and no others: for tests of what a function reads.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String> + use<>> {
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        Env::from_lookup(move |name: &str| map.get(name).cloned())
+    }
 }
 
 impl<F: Fn(&str) -> Option<String>> Env<F> {
@@ -169,14 +178,9 @@ impl CommonConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Env::from_lookup(move |name| map.get(name).cloned())
+        Env::from_pairs(pairs)
     }
 
     const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:gitsync-guard-alerts";

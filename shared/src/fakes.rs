@@ -457,3 +457,34 @@ pub fn fake_outbox(source: &'static str, now: SystemTime) -> FakeOutbox {
         source,
     }
 }
+
+/// The paste-ready commands as a POSIX shell reads them, for the tests that check quoting.
+pub mod shell {
+    use std::process::Command;
+
+    /// A value that would run commands or split into words if it were pasted unquoted.
+    pub const HOSTILE: &str = "x'; touch /tmp/pwned; echo '$(id) `id` \"a b\"";
+
+    /// The arguments `sh` reads from `command` (after its leading `aws`), without running it.
+    pub fn words(command: &str) -> Vec<String> {
+        let rest = command.strip_prefix("aws ").expect("an aws command");
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf '%s\\0' {rest}"))
+            .output()
+            .expect("sh runs");
+        assert!(output.status.success(), "sh rejected: {command}");
+        let mut words: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .split('\0')
+            .map(str::to_owned)
+            .collect();
+        words.pop(); // after the last NUL
+        words
+    }
+
+    /// The argument after `option`.
+    pub fn value_after(words: &[String], option: &str) -> String {
+        let at = words.iter().position(|w| w == option).expect(option);
+        words[at + 1].clone()
+    }
+}

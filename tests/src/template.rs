@@ -55,15 +55,18 @@ fn rate_per_hour(expression: &str) -> f64 {
     }
 }
 
+impl std::ops::Deref for Template {
+    type Target = Yaml;
+    fn deref(&self) -> &Yaml {
+        &self.0
+    }
+}
+
 impl Template {
     pub fn load() -> Self {
         let path = workspace_root().join("template.yaml");
         let text = std::fs::read_to_string(&path).expect("template.yaml");
         Self(serde_yaml_ng::from_str(&text).expect("template.yaml is YAML"))
-    }
-
-    pub fn yaml(&self) -> &Yaml {
-        &self.0
     }
 
     /// The resources of one type, by logical id.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
-use aws_sdk_codestarconnections::types::{BlockerStatus, SyncConfigurationType};
+use aws_sdk_codestarconnections::types::{BlockerStatus, SyncBlocker, SyncConfigurationType};
 use e2e::{
     LambdaWatch, ReceivedAlert, WorldBuilder, assert_emf, create_stack, emf_lines, log_dir,
     sample_event, workspace_root,
@@ -139,27 +139,8 @@ impl World {
     }
 
     /// The status and ResolvedReason of one blocker, read with the SDK.
-    async fn blocker_state(&self, stack: &str, id: &str) -> (BlockerStatus, Option<String>) {
-        let summary = self
-            .codestar
-            .get_sync_blocker_summary()
-            .resource_name(stack)
-            .sync_type(SyncConfigurationType::CfnStackSync)
-            .send()
-            .await
-            .expect("GetSyncBlockerSummary");
-        let blocker = summary
-            .sync_blocker_summary()
-            .and_then(|s| s.latest_blockers().iter().find(|b| b.id() == id).cloned())
-            .unwrap_or_else(|| panic!("no blocker {id} on {stack}"));
-        (
-            blocker.status().clone(),
-            blocker.resolved_reason().map(str::to_owned),
-        )
-    }
-
-    /// The ACTIVE blockers of a stack, read through the API as any client would.
-    async fn active_blockers(&self, stack: &str) -> Vec<String> {
+    /// The latest blockers of a stack, read through the API as any client would.
+    async fn latest_blockers(&self, stack: &str) -> Vec<SyncBlocker> {
         let summary = self
             .codestar
             .get_sync_blocker_summary()
@@ -170,8 +151,27 @@ impl World {
             .expect("GetSyncBlockerSummary");
         summary
             .sync_blocker_summary()
-            .map(|s| s.latest_blockers())
+            .map(|s| s.latest_blockers().to_vec())
             .unwrap_or_default()
+    }
+
+    async fn blocker_state(&self, stack: &str, id: &str) -> (BlockerStatus, Option<String>) {
+        let blocker = self
+            .latest_blockers(stack)
+            .await
+            .into_iter()
+            .find(|b| b.id() == id)
+            .unwrap_or_else(|| panic!("no blocker {id} on {stack}"));
+        (
+            blocker.status().clone(),
+            blocker.resolved_reason().map(str::to_owned),
+        )
+    }
+
+    /// The Ids of a stack's ACTIVE blockers.
+    async fn active_blockers(&self, stack: &str) -> Vec<String> {
+        self.latest_blockers(stack)
+            .await
             .iter()
             .filter(|b| *b.status() == BlockerStatus::Active)
             .map(|b| b.id().to_owned())

@@ -3,10 +3,11 @@
 //! pattern, run by moto's EventBridge, takes the project's Git sync events and rejects others;
 //! the dashboard draws exactly the metrics the code writes, and the alarm watches one of them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
+use e2e::template::Template;
 use e2e::{Moto, REGION, log_dir, sdk_config, workspace_root};
 use gitsync::domain::event::Incoming;
 use gitsync::metrics::{DIMENSION, Metric, NAMESPACE};
@@ -14,21 +15,8 @@ use regex::Regex;
 use serde_json::{Value, json};
 use serde_yaml_ng::Value as Yaml;
 
-fn template() -> Yaml {
-    let text =
-        std::fs::read_to_string(workspace_root().join("template.yaml")).expect("template.yaml");
-    serde_yaml_ng::from_str(&text).expect("template.yaml is YAML")
-}
-
-/// The template's resources of one type, by logical id.
-fn resources<'a>(template: &'a Yaml, kind: &str) -> BTreeMap<String, &'a Yaml> {
-    template["Resources"]
-        .as_mapping()
-        .expect("Resources")
-        .iter()
-        .filter(|(_, resource)| resource["Type"].as_str() == Some(kind))
-        .map(|(id, resource)| (id.as_str().unwrap_or_default().to_owned(), resource))
-        .collect()
+fn template() -> Template {
+    Template::load()
 }
 
 fn variable_names(environment: &Yaml) -> BTreeSet<String> {
@@ -78,7 +66,7 @@ fn each_function_gets_exactly_the_variables_it_reads() {
     let root = workspace_root();
     let global = variable_names(&template["Globals"]["Function"]["Environment"]);
     let shared = variables_read_under(&root.join("shared/src"));
-    let functions = resources(&template, "AWS::Serverless::Function");
+    let functions = template.resources("AWS::Serverless::Function");
     assert_eq!(
         functions.len(),
         3,
@@ -114,7 +102,7 @@ fn each_function_gets_exactly_the_variables_it_reads() {
 fn schedule_inputs_are_schedule_events() {
     let template = template();
     let mut schedules = 0;
-    for (id, function) in resources(&template, "AWS::Serverless::Function") {
+    for (id, function) in template.resources("AWS::Serverless::Function") {
         let Some(events) = function["Properties"]["Events"].as_mapping() else {
             continue;
         };
@@ -136,8 +124,8 @@ fn schedule_inputs_are_schedule_events() {
 }
 
 /// The rule's pattern as JSON, from the YAML template.
-fn git_sync_pattern(template: &Yaml) -> Value {
-    let rules = resources(template, "AWS::Events::Rule");
+fn git_sync_pattern(template: &Template) -> Value {
+    let rules = template.resources("AWS::Events::Rule");
     let rule = rules.get("GitSyncEventsRule").expect("GitSyncEventsRule");
     let targets: Vec<&str> = rule["Properties"]["Targets"]
         .as_sequence()
@@ -354,7 +342,7 @@ fn drawn_metrics(body: &Value) -> Vec<Drawn> {
 #[test]
 fn the_dashboard_draws_exactly_the_metrics_the_code_writes() {
     let template = template();
-    let dashboards = resources(&template, "AWS::CloudWatch::Dashboard");
+    let dashboards = template.resources("AWS::CloudWatch::Dashboard");
     assert_eq!(dashboards.len(), 1, "{:?}", dashboards.keys());
     let (_, dashboard) = dashboards.into_iter().next().expect("a dashboard");
     let body = substituted_json(sub_text(&dashboard["Properties"]["DashboardBody"]));
@@ -389,7 +377,7 @@ fn the_dashboard_draws_exactly_the_metrics_the_code_writes() {
         .into_iter()
         .filter(|(namespace, ..)| namespace != NAMESPACE)
         .collect();
-    let functions = resources(&template, "AWS::Serverless::Function");
+    let functions = template.resources("AWS::Serverless::Function");
     let mut expected = BTreeSet::new();
     for id in functions.keys() {
         for name in ["Errors", "Throttles"] {
@@ -411,7 +399,8 @@ fn the_dashboard_draws_exactly_the_metrics_the_code_writes() {
     assert_eq!(aws, expected);
 
     // Every alarm of the template is on the alarm widget.
-    let alarms: BTreeSet<String> = resources(&template, "AWS::CloudWatch::Alarm")
+    let alarms: BTreeSet<String> = template
+        .resources("AWS::CloudWatch::Alarm")
         .into_keys()
         .map(|id| format!("{id}.Arn"))
         .collect();
@@ -430,7 +419,7 @@ fn the_dashboard_draws_exactly_the_metrics_the_code_writes() {
 #[test]
 fn the_blocked_too_long_alarm_watches_a_metric_the_code_writes() {
     let template = template();
-    let alarms = resources(&template, "AWS::CloudWatch::Alarm");
+    let alarms = template.resources("AWS::CloudWatch::Alarm");
     let alarm = &alarms["StackBlockedTooLongAlarm"]["Properties"];
     let queries = alarm["Metrics"].as_sequence().expect("metric math");
     let stats: Vec<&Yaml> = queries

@@ -1,38 +1,14 @@
 //! The paste-ready commands: whatever a blocker id or stack name holds, a POSIX shell reads
 //! each value back as exactly one argument, and runs nothing it smuggles in.
 
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use blocker_resolver::Mode;
 use blocker_resolver::alerts::{StackContext, failure_alert, held_back_alert};
 use blocker_resolver::engine::Hold;
 use gitsync::domain::sync::{BlockerStatus, SyncBlocker};
+use gitsync::fakes::shell::{HOSTILE, value_after, words as shell_words};
 use gitsync::ports::{ApiError, ApiErrorKind};
-
-const HOSTILE: &str = "x'; touch /tmp/pwned; echo '$(id) `id` \"a b\"";
-
-/// The arguments `sh` reads from `command` (after its leading `aws`), without running it.
-fn shell_words(command: &str) -> Vec<String> {
-    let rest = command.strip_prefix("aws ").expect("an aws command");
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(format!("printf '%s\\0' {rest}"))
-        .output()
-        .expect("sh runs");
-    assert!(output.status.success(), "sh rejected: {command}");
-    let mut words: Vec<String> = String::from_utf8_lossy(&output.stdout)
-        .split('\0')
-        .map(str::to_owned)
-        .collect();
-    words.pop(); // after the last NUL
-    words
-}
-
-fn value_after(words: &[String], option: &str) -> String {
-    let at = words.iter().position(|w| w == option).expect(option);
-    words[at + 1].clone()
-}
 
 fn blocker() -> SyncBlocker {
     SyncBlocker {

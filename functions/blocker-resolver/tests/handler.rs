@@ -715,11 +715,7 @@ async fn other_events_are_ignored_successfully_and_junk_is_an_error() {
 }
 
 fn env(pairs: &[(&'static str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    Env::from_lookup(move |name| map.get(name).cloned())
+    Env::from_pairs(pairs)
 }
 
 #[test]

@@ -17,7 +17,7 @@ use std::time::UNIX_EPOCH;
 
 use gitsync::adapters::{AwsOutbox, SdkGitSync, StartError, Wiring};
 use gitsync::config::Env;
-use gitsync::domain::event::{EventError, Incoming, RepositorySyncEvent, Revision};
+use gitsync::domain::event::{EventError, Incoming, RepositorySyncEvent};
 use gitsync::domain::sync::SyncStatus;
 use gitsync::ledger::{LedgerError, LedgerKey, RepositoryFailure};
 use gitsync::outbox::{DedupeError, Delivery, Outbox};
@@ -254,12 +254,7 @@ where
                 Outcome::checked(&event.stack, &check)
             }
             Incoming::StackRequest { stack } => {
-                let revision = Revision::default();
-                let trigger = Trigger {
-                    region: &self.region,
-                    revision: &revision,
-                    status: None,
-                };
+                let trigger = Trigger::without_event(&self.region);
                 Outcome::checked(&stack, &self.check_stack(&stack, &trigger).await?)
             }
             Incoming::RepositorySync(event) if event.status == Some(SyncStatus::Failed) => {

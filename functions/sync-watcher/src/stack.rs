@@ -34,6 +34,25 @@ pub struct Trigger<'a> {
     pub status: Option<&'a SyncStatus>,
 }
 
+/// What a check without an event (a request, the sweep) knows of the commit: nothing.
+static NO_REVISION: Revision = Revision {
+    provider: None,
+    repository: None,
+    branch: None,
+    commit: None,
+};
+
+impl<'a> Trigger<'a> {
+    /// A check with no event behind it, in `region`.
+    pub fn without_event(region: &'a str) -> Self {
+        Self {
+            region,
+            revision: &NO_REVISION,
+            status: None,
+        }
+    }
+}
+
 /// A blocker alert in the ledger: which blocker, when it was claimed, and whether it is
 /// known to be published (a claim still pending goes through the outbox again, which waits
 /// for it or takes over once its lease ends: a crashed invocation loses no alert).

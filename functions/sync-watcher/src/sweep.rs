@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, StreamExt};
-use gitsync::domain::event::Revision;
 use gitsync::inventory::GitSyncInventory;
 use gitsync::ledger::{LedgerKey, LedgerQuery, StatusRecord};
 use gitsync::outbox::{Claimed, Delivery, Outbox};
@@ -110,12 +109,7 @@ where
         let concurrency = self.settings.sweep_concurrency;
         let inventory = GitSyncInventory::list(&self.api, concurrency).await;
         let stacks = inventory.stacks();
-        let revision = Revision::default();
-        let trigger = Trigger {
-            region: &self.region,
-            revision: &revision,
-            status: None,
-        };
+        let trigger = Trigger::without_event(&self.region);
         let checks: Vec<_> = stream::iter(stacks)
             .map(|stack| async {
                 let check = self.check_stack(&stack, &trigger).await;
