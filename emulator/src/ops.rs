@@ -42,6 +42,33 @@ fn dispatch(
     backend: &mut Backend,
     now: Timestamp,
 ) -> Result<Value, ApiError> {
+    use Operation::*;
+    match operation {
+        CreateConnection | CreateHost | DeleteConnection | DeleteHost | GetConnection | GetHost
+        | ListConnections | ListHosts | UpdateHost | ListTagsForResource | TagResource
+        | UntagResource => connections_and_hosts(api, operation, input, backend),
+        CreateRepositoryLink | DeleteRepositoryLink | GetRepositoryLink | ListRepositoryLinks
+        | UpdateRepositoryLink => repository_links(api, operation, input, backend),
+        CreateSyncConfiguration
+        | DeleteSyncConfiguration
+        | GetSyncConfiguration
+        | ListSyncConfigurations
+        | UpdateSyncConfiguration
+        | ListRepositorySyncDefinitions => sync_configurations(operation, input, backend),
+        GetRepositorySyncStatus
+        | GetResourceSyncStatus
+        | GetSyncBlockerSummary
+        | UpdateSyncBlocker => sync_status(operation, input, backend, now),
+    }
+}
+
+/// The operations on connections, hosts and tags.
+fn connections_and_hosts(
+    api: Api,
+    operation: Operation,
+    input: Value,
+    backend: &mut Backend,
+) -> Result<Value, ApiError> {
     match operation {
         Operation::CreateConnection => {
             let record = backend.create_connection(parse(input)?, api)?;
@@ -57,14 +84,6 @@ fn dispatch(
                 &record.tags,
             ))
         }
-        Operation::CreateRepositoryLink => {
-            let link = backend.create_repository_link(parse(input)?, api)?;
-            Ok(json!({ "RepositoryLinkInfo": link }))
-        }
-        Operation::CreateSyncConfiguration => {
-            let configuration = backend.create_sync_configuration(parse(input)?)?;
-            Ok(json!({ "SyncConfiguration": configuration }))
-        }
         Operation::DeleteConnection => {
             let input: ConnectionArnInput = parse(input)?;
             backend.delete_connection(&input.connection_arn)?;
@@ -73,16 +92,6 @@ fn dispatch(
         Operation::DeleteHost => {
             let input: HostArnInput = parse(input)?;
             backend.delete_host(&input.host_arn)?;
-            Ok(json!({}))
-        }
-        Operation::DeleteRepositoryLink => {
-            let input: RepositoryLinkIdInput = parse(input)?;
-            backend.delete_repository_link(&input.repository_link_id)?;
-            Ok(json!({}))
-        }
-        Operation::DeleteSyncConfiguration => {
-            let input: SyncResourceInput = parse(input)?;
-            backend.delete_sync_configuration(input.sync_type, &input.resource_name)?;
             Ok(json!({}))
         }
         Operation::GetConnection => {
@@ -103,10 +112,147 @@ fn dispatch(
             }
             Ok(output)
         }
+        Operation::ListConnections => {
+            let page = backend.list_connections(&parse::<ListConnectionsRequest>(input)?)?;
+            Ok(page_output("Connections", page))
+        }
+        Operation::ListHosts => {
+            let input: PageInput = parse(input)?;
+            let page = backend.list_hosts(input.max_results, input.next_token.as_deref())?;
+            Ok(page_output("Hosts", page))
+        }
+        Operation::UpdateHost => {
+            backend.update_host(parse::<UpdateHostRequest>(input)?)?;
+            Ok(json!({}))
+        }
+        Operation::ListTagsForResource => {
+            let input: ResourceArnInput = parse(input)?;
+            Ok(json!({ "Tags": backend.tags(&input.resource_arn)? }))
+        }
+        Operation::TagResource => {
+            let input: TagResourceInput = parse(input)?;
+            backend.tag_resource(&input.resource_arn, input.tags)?;
+            Ok(json!({}))
+        }
+        Operation::UntagResource => {
+            let input: UntagResourceInput = parse(input)?;
+            backend.untag_resource(&input.resource_arn, &input.tag_keys)?;
+            Ok(json!({}))
+        }
+        other => Err(ApiError::new(
+            ErrorKind::InternalServer,
+            format!("{other} is not an operation on connections, hosts and tags"),
+        )),
+    }
+}
+
+/// The operations on repository links.
+fn repository_links(
+    api: Api,
+    operation: Operation,
+    input: Value,
+    backend: &mut Backend,
+) -> Result<Value, ApiError> {
+    match operation {
+        Operation::CreateRepositoryLink => {
+            let link = backend.create_repository_link(parse(input)?, api)?;
+            Ok(json!({ "RepositoryLinkInfo": link }))
+        }
+        Operation::DeleteRepositoryLink => {
+            let input: RepositoryLinkIdInput = parse(input)?;
+            backend.delete_repository_link(&input.repository_link_id)?;
+            Ok(json!({}))
+        }
         Operation::GetRepositoryLink => {
             let input: RepositoryLinkIdInput = parse(input)?;
             Ok(json!({ "RepositoryLinkInfo": backend.repository_link(&input.repository_link_id)? }))
         }
+        Operation::ListRepositoryLinks => {
+            let input: PageInput = parse(input)?;
+            let page =
+                backend.list_repository_links(input.max_results, input.next_token.as_deref())?;
+            Ok(page_output("RepositoryLinks", page))
+        }
+        Operation::UpdateRepositoryLink => {
+            let link =
+                backend.update_repository_link(parse::<UpdateRepositoryLinkRequest>(input)?)?;
+            Ok(json!({ "RepositoryLinkInfo": link }))
+        }
+        other => Err(ApiError::new(
+            ErrorKind::InternalServer,
+            format!("{other} is not an operation on repository links"),
+        )),
+    }
+}
+
+/// The operations on sync configurations.
+fn sync_configurations(
+    operation: Operation,
+    input: Value,
+    backend: &mut Backend,
+) -> Result<Value, ApiError> {
+    match operation {
+        Operation::CreateSyncConfiguration => {
+            let configuration = backend.create_sync_configuration(parse(input)?)?;
+            Ok(json!({ "SyncConfiguration": configuration }))
+        }
+        Operation::DeleteSyncConfiguration => {
+            let input: SyncResourceInput = parse(input)?;
+            backend.delete_sync_configuration(input.sync_type, &input.resource_name)?;
+            Ok(json!({}))
+        }
+        Operation::GetSyncConfiguration => {
+            let input: SyncResourceInput = parse(input)?;
+            let configuration =
+                backend.sync_configuration(input.sync_type, &input.resource_name)?;
+            Ok(json!({ "SyncConfiguration": configuration }))
+        }
+        Operation::ListSyncConfigurations => {
+            let input: ListSyncConfigurationsInput = parse(input)?;
+            let page = backend.list_sync_configurations(
+                &input.repository_link_id,
+                input.sync_type,
+                input.max_results,
+                input.next_token.as_deref(),
+            )?;
+            Ok(page_output("SyncConfigurations", page))
+        }
+        Operation::UpdateSyncConfiguration => {
+            let configuration = backend
+                .update_sync_configuration(parse::<UpdateSyncConfigurationRequest>(input)?)?;
+            Ok(json!({ "SyncConfiguration": configuration }))
+        }
+        Operation::ListRepositorySyncDefinitions => {
+            let input: RepositoryLinkSyncInput = parse(input)?;
+            let definitions: Vec<Value> = backend
+                .repository_sync_definitions(&input.repository_link_id, input.sync_type)?
+                .into_iter()
+                .map(|definition| {
+                    json!({
+                        "Branch": definition.branch,
+                        "Directory": definition.directory,
+                        "Parent": definition.parent,
+                        "Target": definition.target,
+                    })
+                })
+                .collect();
+            Ok(json!({ "RepositorySyncDefinitions": definitions }))
+        }
+        other => Err(ApiError::new(
+            ErrorKind::InternalServer,
+            format!("{other} is not an operation on sync configurations"),
+        )),
+    }
+}
+
+/// The operations on sync status and blockers.
+fn sync_status(
+    operation: Operation,
+    input: Value,
+    backend: &mut Backend,
+    now: Timestamp,
+) -> Result<Value, ApiError> {
+    match operation {
         Operation::GetRepositorySyncStatus => {
             let input: GetRepositorySyncStatusInput = parse(input)?;
             let latest = backend.repository_sync_status(
@@ -138,76 +284,6 @@ fn dispatch(
                 }
             }))
         }
-        Operation::GetSyncConfiguration => {
-            let input: SyncResourceInput = parse(input)?;
-            let configuration =
-                backend.sync_configuration(input.sync_type, &input.resource_name)?;
-            Ok(json!({ "SyncConfiguration": configuration }))
-        }
-        Operation::ListConnections => {
-            let page = backend.list_connections(&parse::<ListConnectionsRequest>(input)?)?;
-            Ok(page_output("Connections", page))
-        }
-        Operation::ListHosts => {
-            let input: PageInput = parse(input)?;
-            let page = backend.list_hosts(input.max_results, input.next_token.as_deref())?;
-            Ok(page_output("Hosts", page))
-        }
-        Operation::ListRepositoryLinks => {
-            let input: PageInput = parse(input)?;
-            let page =
-                backend.list_repository_links(input.max_results, input.next_token.as_deref())?;
-            Ok(page_output("RepositoryLinks", page))
-        }
-        Operation::ListRepositorySyncDefinitions => {
-            let input: RepositoryLinkSyncInput = parse(input)?;
-            let definitions: Vec<Value> = backend
-                .repository_sync_definitions(&input.repository_link_id, input.sync_type)?
-                .into_iter()
-                .map(|definition| {
-                    json!({
-                        "Branch": definition.branch,
-                        "Directory": definition.directory,
-                        "Parent": definition.parent,
-                        "Target": definition.target,
-                    })
-                })
-                .collect();
-            Ok(json!({ "RepositorySyncDefinitions": definitions }))
-        }
-        Operation::ListSyncConfigurations => {
-            let input: ListSyncConfigurationsInput = parse(input)?;
-            let page = backend.list_sync_configurations(
-                &input.repository_link_id,
-                input.sync_type,
-                input.max_results,
-                input.next_token.as_deref(),
-            )?;
-            Ok(page_output("SyncConfigurations", page))
-        }
-        Operation::ListTagsForResource => {
-            let input: ResourceArnInput = parse(input)?;
-            Ok(json!({ "Tags": backend.tags(&input.resource_arn)? }))
-        }
-        Operation::TagResource => {
-            let input: TagResourceInput = parse(input)?;
-            backend.tag_resource(&input.resource_arn, input.tags)?;
-            Ok(json!({}))
-        }
-        Operation::UntagResource => {
-            let input: UntagResourceInput = parse(input)?;
-            backend.untag_resource(&input.resource_arn, &input.tag_keys)?;
-            Ok(json!({}))
-        }
-        Operation::UpdateHost => {
-            backend.update_host(parse::<UpdateHostRequest>(input)?)?;
-            Ok(json!({}))
-        }
-        Operation::UpdateRepositoryLink => {
-            let link =
-                backend.update_repository_link(parse::<UpdateRepositoryLinkRequest>(input)?)?;
-            Ok(json!({ "RepositoryLinkInfo": link }))
-        }
         Operation::UpdateSyncBlocker => {
             let input: UpdateSyncBlockerInput = parse(input)?;
             let blocker = backend.resolve_blocker(
@@ -222,11 +298,10 @@ fn dispatch(
                 "SyncBlocker": blocker,
             }))
         }
-        Operation::UpdateSyncConfiguration => {
-            let configuration = backend
-                .update_sync_configuration(parse::<UpdateSyncConfigurationRequest>(input)?)?;
-            Ok(json!({ "SyncConfiguration": configuration }))
-        }
+        other => Err(ApiError::new(
+            ErrorKind::InternalServer,
+            format!("{other} is not an operation on sync status and blockers"),
+        )),
     }
 }
 

@@ -932,7 +932,7 @@ mod tests {
         second.arn = "arn:aws:codeconnections:us-east-1:123456789012:connection/c-2";
         let key = digest_key(&[first.clone(), second.clone()]);
         assert_eq!(key, digest_key(&[second.clone(), first.clone()]));
-        assert_eq!(key.scope(), "audit#digest");
+        assert_eq!(key.scope(), LedgerKey::audit_digest(0, 0).scope());
         assert!(key.item().starts_with("digest#2#"), "{key}");
         assert_ne!(key, digest_key(std::slice::from_ref(&first)));
         let reminded_later = StatusRecord {
