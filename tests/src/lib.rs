@@ -623,6 +623,8 @@ impl World {
         vec![
             ("ALERT_TOPIC_ARN", self.sink.topic_arn.clone()),
             ("LEDGER_TABLE", self.sink.table.clone()),
+            // moto's default account, which the world's resources live in.
+            ("ACCOUNT_ID", ACCOUNT.to_owned()),
             (
                 "AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS",
                 self.emulator.url.clone(),
