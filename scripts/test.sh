@@ -36,6 +36,8 @@ step "template: cfn-lint, sam validate --lint, checkov"
 cfn-lint template.yaml
 sam validate --lint --template template.yaml
 checkov -f template.yaml --framework cloudformation --skip-download --compact --quiet
+cfn-lint org/hub.yaml
+checkov -f org/hub.yaml --framework cloudformation --skip-download --compact --quiet
 
 step "template: sam build (release, arm64, with cargo-lambda)"
 sam build --template template.yaml

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use thiserror::Error;
 
-use crate::domain::alert::AlertFormat;
+use crate::domain::alert::{Account, AlertFormat};
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -140,17 +140,57 @@ static TOPIC_ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
         .unwrap_or_else(|err| unreachable!("constant regex: {err}"))
 });
+static ACCOUNT_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[0-9]{12}$").unwrap_or_else(|err| unreachable!("constant regex: {err}"))
+});
 static TABLE_NAME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[A-Za-z0-9_.-]{3,255}$")
         .unwrap_or_else(|err| unreachable!("constant regex: {err}"))
 });
 
-/// What every gitsync-guard function needs: where alerts go, how they look, the ledger.
+/// What every gitsync-guard function needs: where alerts go, how they look, the ledger, and
+/// which account it watches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommonConfig {
     pub alert_topic_arn: String,
     pub ledger_table: String,
     pub alert_format: AlertFormat,
+    /// The account the function runs in, named in every alert. Lambda sets no variable with
+    /// it, so the template passes `AWS::AccountId`; unset (a local run), alerts name the
+    /// region only.
+    pub account: Option<Account>,
+}
+
+/// The account from `ACCOUNT_ID` and `ACCOUNT_NAME`, if set.
+fn account_from_env<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<Account>, ConfigError> {
+    const EXPECTED: &str = "a 12-digit AWS account id such as 123456789012";
+    let name = env.optional("ACCOUNT_NAME");
+    if env.optional("ACCOUNT_ID").is_none() {
+        // A name without an id would make alerts from two accounts look alike.
+        return match name {
+            None => Ok(None),
+            Some(_) => Err(ConfigError::Missing {
+                name: "ACCOUNT_ID",
+                expected: "a 12-digit AWS account id (ACCOUNT_NAME is set, so is needed)",
+            }),
+        };
+    }
+    let id = env.required_matching("ACCOUNT_ID", &ACCOUNT_ID, EXPECTED)?;
+    if let Some(name) = &name
+        && name.chars().count() > 256
+    {
+        return Err(ConfigError::Invalid {
+            name: "ACCOUNT_NAME",
+            value: name.clone(),
+            expected: "a name of at most 256 characters".to_owned(),
+        });
+    }
+    Ok(Some(Account {
+        name: name.unwrap_or_else(|| id.clone()),
+        id,
+    }))
 }
 
 impl CommonConfig {
@@ -171,6 +211,7 @@ impl CommonConfig {
                 AlertFormat::Text,
                 "text, chatbot or json",
             )?,
+            account: account_from_env(env)?,
         })
     }
 }
@@ -196,6 +237,46 @@ mod tests {
         assert_eq!(config.alert_topic_arn, TOPIC);
         assert_eq!(config.ledger_table, "gitsync-guard-ledger");
         assert_eq!(config.alert_format, AlertFormat::Chatbot);
+        assert_eq!(config.account, None);
+    }
+
+    #[test]
+    fn the_account_is_named_or_goes_by_its_id() {
+        let base = [("ALERT_TOPIC_ARN", TOPIC), ("LEDGER_TABLE", "ledger")];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            CommonConfig::from_env(&env(&pairs))
+        };
+        assert_eq!(
+            with(&[
+                ("ACCOUNT_ID", "123456789012"),
+                ("ACCOUNT_NAME", "payments-prod")
+            ])
+            .expect("valid")
+            .account,
+            Some(Account {
+                id: "123456789012".into(),
+                name: "payments-prod".into()
+            })
+        );
+        assert_eq!(
+            with(&[("ACCOUNT_ID", "123456789012"), ("ACCOUNT_NAME", " ")])
+                .expect("valid")
+                .account,
+            Some(Account {
+                id: "123456789012".into(),
+                name: "123456789012".into()
+            })
+        );
+        let err = with(&[("ACCOUNT_ID", "12345")]).expect_err("too short");
+        assert!(
+            err.to_string()
+                .contains("ACCOUNT_ID is \"12345\"; expected a 12-digit AWS account id"),
+            "{err}"
+        );
+        let err = with(&[("ACCOUNT_NAME", "prod")]).expect_err("a name needs an id");
+        assert!(err.to_string().contains("ACCOUNT_ID is not set"), "{err}");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use crate::domain::alert::{AlertFormat, RenderedAlert};
+use crate::domain::alert::{Account, AlertFormat, Origin, RenderedAlert};
 use crate::domain::connections::{Connection, Host};
 use crate::domain::sync::{
     BlockerStatus, RepositoryLink, SyncAttempt, SyncBlocker, SyncConfiguration,
@@ -455,6 +455,18 @@ pub fn fake_outbox(source: &'static str, now: SystemTime) -> FakeOutbox {
             ..DedupePolicy::default()
         },
         source,
+        origin: test_origin(),
+    }
+}
+
+/// The account and region every fake outbox speaks from.
+pub fn test_origin() -> Origin {
+    Origin {
+        account: Some(Account {
+            id: "123456789012".into(),
+            name: "test-account".into(),
+        }),
+        region: "us-east-1".into(),
     }
 }
 

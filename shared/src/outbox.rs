@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 use thiserror::Error;
 use tracing::{debug, warn};
 
-use crate::domain::alert::{Alert, AlertFormat, RenderedAlert, render};
+use crate::domain::alert::{Alert, AlertFormat, Origin, RenderedAlert, render};
 use crate::ledger::{Claim, LedgerError, LedgerKey};
 use crate::ports::{AlertLedger, Clock, Notifier, NotifyError};
 
@@ -93,6 +93,8 @@ pub struct Outbox<N, L, C> {
     pub policy: DedupePolicy,
     /// Who speaks: the function's name, in every message.
     pub source: &'static str,
+    /// Where it speaks from: the account and region, in every message.
+    pub origin: Origin,
 }
 
 impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {
@@ -100,8 +102,10 @@ impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {
         self.clock.now()
     }
 
+    /// Every message passes here, so this is the one place that stamps the origin.
     pub fn render(&self, alert: &Alert) -> RenderedAlert {
-        render(alert, self.format, self.source)
+        let alert = alert.clone().from_origin(&self.origin);
+        render(&alert, self.format, self.source)
     }
 
     /// Publishes without a ledger key: for messages that are not about one thing (a summary).
@@ -227,6 +231,7 @@ mod tests {
                 ..DedupePolicy::default()
             },
             source: "test",
+            origin: crate::fakes::test_origin(),
         }
     }
 
@@ -259,6 +264,26 @@ mod tests {
             ]
         );
         assert_eq!(outbox.notifier.published().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn every_message_names_the_account_and_region_it_comes_from() {
+        let outbox = outbox();
+        outbox.publish(&alert()).await.expect("publishes");
+        let published = outbox.notifier.published();
+        let message = &published[0];
+        assert!(
+            message
+                .message
+                .contains("Account: test-account (123456789012), us-east-1\n"),
+            "{}",
+            message.message
+        );
+        assert!(
+            message
+                .attributes
+                .contains(&("account".to_owned(), "123456789012".to_owned()))
+        );
     }
 
     #[tokio::test]

@@ -287,31 +287,7 @@ impl AlertSink {
             .await
             .expect("subscribe queue");
         let table = "gitsync-guard-ledger".to_owned();
-        let key = |name: &str, kind: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .expect("key schema")
-        };
-        let attribute = |name: &str| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute definition")
-        };
-        dynamodb
-            .create_table()
-            .table_name(&table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key("pk", KeyType::Hash))
-            .key_schema(key("sk", KeyType::Range))
-            .attribute_definitions(attribute("pk"))
-            .attribute_definitions(attribute("sk"))
-            .send()
-            .await
-            .expect("create ledger table");
+        create_ledger_table(&dynamodb, &table).await;
         Self {
             topic_arn,
             queue_url,
@@ -328,63 +304,102 @@ impl AlertSink {
         timeout: Duration,
         quiet: Duration,
     ) -> Vec<ReceivedAlert> {
-        let mut alerts = Vec::new();
-        let deadline = Instant::now() + timeout;
-        let mut quiet_until: Option<Instant> = None;
-        loop {
-            let now = Instant::now();
-            if alerts.len() >= count {
-                let until = *quiet_until.get_or_insert(now + quiet);
-                if now >= until {
-                    break;
-                }
-            } else if now >= deadline {
+        receive_alerts(&self.sqs, &self.queue_url, count, timeout, quiet).await
+    }
+}
+
+/// What [`AlertSink::receive`] does, on any queue subscribed to an alert topic.
+pub async fn receive_alerts(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    count: usize,
+    timeout: Duration,
+    quiet: Duration,
+) -> Vec<ReceivedAlert> {
+    let mut alerts = Vec::new();
+    let deadline = Instant::now() + timeout;
+    let mut quiet_until: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        if alerts.len() >= count {
+            let until = *quiet_until.get_or_insert(now + quiet);
+            if now >= until {
                 break;
             }
-            let output = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .send()
-                .await
-                .expect("receive from the queue");
-            for message in output.messages() {
-                let body = message.body().unwrap_or_default();
-                let envelope: Value = serde_json::from_str(body)
-                    .unwrap_or_else(|err| panic!("SNS envelope is not JSON ({err}): {body}"));
-                let attributes = envelope["MessageAttributes"]
-                    .as_object()
-                    .map(|map| {
-                        map.iter()
-                            .map(|(name, value)| {
-                                (
-                                    name.clone(),
-                                    value["Value"].as_str().unwrap_or_default().to_owned(),
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                alerts.push(ReceivedAlert {
-                    subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
-                    message: envelope["Message"].as_str().unwrap_or_default().to_owned(),
-                    attributes,
-                });
-                if let Some(handle) = message.receipt_handle() {
-                    self.sqs
-                        .delete_message()
-                        .queue_url(&self.queue_url)
-                        .receipt_handle(handle)
-                        .send()
-                        .await
-                        .expect("delete the received message");
-                }
+        } else if now >= deadline {
+            break;
+        }
+        let output = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .expect("receive from the queue");
+        for message in output.messages() {
+            let body = message.body().unwrap_or_default();
+            let envelope: Value = serde_json::from_str(body)
+                .unwrap_or_else(|err| panic!("SNS envelope is not JSON ({err}): {body}"));
+            let attributes = envelope["MessageAttributes"]
+                .as_object()
+                .map(|map| {
+                    map.iter()
+                        .map(|(name, value)| {
+                            (
+                                name.clone(),
+                                value["Value"].as_str().unwrap_or_default().to_owned(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            alerts.push(ReceivedAlert {
+                subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
+                message: envelope["Message"].as_str().unwrap_or_default().to_owned(),
+                attributes,
+            });
+            if let Some(handle) = message.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("delete the received message");
             }
         }
-        alerts
     }
+    alerts
+}
+
+/// The ledger table as the template creates it (its keys), through `dynamodb`'s account and
+/// region.
+pub async fn create_ledger_table(dynamodb: &aws_sdk_dynamodb::Client, table: &str) {
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .expect("key schema")
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("attribute definition")
+    };
+    dynamodb
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .attribute_definitions(attribute("pk"))
+        .attribute_definitions(attribute("sk"))
+        .send()
+        .await
+        .expect("create ledger table");
 }
 
 /// A TCP relay in front of a service that can be switched off, to make it unreachable.
@@ -623,6 +638,8 @@ impl World {
         vec![
             ("ALERT_TOPIC_ARN", self.sink.topic_arn.clone()),
             ("LEDGER_TABLE", self.sink.table.clone()),
+            // moto's default account, which the world's resources live in.
+            ("ACCOUNT_ID", ACCOUNT.to_owned()),
             (
                 "AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS",
                 self.emulator.url.clone(),

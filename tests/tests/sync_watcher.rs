@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use aws_sdk_codestarconnections::types::{ProviderType, SyncConfigurationType};
-use e2e::{LambdaWatch, ReceivedAlert, WorldBuilder};
+use e2e::{ACCOUNT, LambdaWatch, REGION, ReceivedAlert, WorldBuilder};
 use serde_json::{Value, json};
 
 const STACK: &str = "payments-api";
@@ -118,6 +118,20 @@ fn assert_blocker_alert(alert: &ReceivedAlert, blocker_id: &str) {
     assert_eq!(alert.attribute("severity"), Some("critical"));
     assert_eq!(alert.attribute("kind"), Some("blocker"));
     assert_eq!(alert.attribute("stack"), Some(STACK));
+    assert_eq!(alert.attribute("account"), Some(ACCOUNT));
+    assert_eq!(alert.attribute("region"), Some(REGION));
+    let origin = alert.message.lines().position(|line| {
+        line.strip_prefix("Account:").map(str::trim) == Some(&format!("{ACCOUNT}, {REGION}"))
+    });
+    let stack = alert
+        .message
+        .lines()
+        .position(|line| line.starts_with("Stack:"));
+    assert!(
+        origin.is_some() && origin < stack,
+        "the account and region come first in:\n{}",
+        alert.message
+    );
     for expected in [
         format!("Stack:       {STACK}"),
         format!("Blocker ID:  {blocker_id}"),

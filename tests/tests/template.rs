@@ -462,3 +462,86 @@ fn the_blocked_too_long_alarm_watches_a_metric_the_code_writes() {
     assert_eq!(parameter["MinValue"].as_u64(), Some(1));
     assert_eq!(alarm["TreatMissingData"].as_str(), Some("notBreaching"));
 }
+
+/// The conditional topics, the condition that creates each, and the branch of
+/// `!If [OwnAlertTopic, ...]` a reference to it must be in (true: the first).
+const CONDITIONAL_TOPICS: [(&str, &str, bool); 2] = [
+    ("AlertTopic", "OwnAlertTopic", true),
+    ("AlarmTopic", "ExternalAlertTopic", false),
+];
+
+/// The resources `value` refers to (`!Ref`, `!GetAtt`) outside the `!If [OwnAlertTopic, ...]`
+/// branch that guards them, as (resource, where).
+fn unguarded_refs(value: &Yaml, path: &str, found: &mut Vec<(String, String)>) {
+    match value {
+        Yaml::Tagged(tagged) if tagged.tag == "If" => {
+            let items = tagged.value.as_sequence().expect("!If [condition, a, b]");
+            let condition = items[0].as_str().unwrap_or_default();
+            for (branch, item) in items[1..].iter().enumerate() {
+                let mut inner = Vec::new();
+                unguarded_refs(item, path, &mut inner);
+                found.extend(inner.into_iter().filter(|(resource, _)| {
+                    !CONDITIONAL_TOPICS.iter().any(|(name, _, first)| {
+                        name == resource && condition == "OwnAlertTopic" && (branch == 0) == *first
+                    })
+                }));
+            }
+        }
+        Yaml::Tagged(tagged) if tagged.tag == "Ref" || tagged.tag == "GetAtt" => {
+            let target = tagged.value.as_str().unwrap_or_default();
+            let target = target.split('.').next().unwrap_or_default();
+            found.push((target.to_owned(), path.to_owned()));
+        }
+        Yaml::Tagged(tagged) => unguarded_refs(&tagged.value, path, found),
+        Yaml::Sequence(items) => {
+            for item in items {
+                unguarded_refs(item, path, found);
+            }
+        }
+        Yaml::Mapping(map) => {
+            for (key, item) in map {
+                let key = key.as_str().unwrap_or_default();
+                unguarded_refs(item, &format!("{path}.{key}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// With `AlertTopicArn` set the stack has no alert topic, and without it no alarm topic: every
+/// reference to either is guarded by its condition, or CloudFormation rejects one of the two
+/// deployments.
+#[test]
+fn an_external_alert_topic_replaces_the_own_one_everywhere() {
+    let template = template();
+    let mut found = Vec::new();
+    for section in ["Globals", "Resources", "Outputs"] {
+        let Some(entries) = template[section].as_mapping() else {
+            continue;
+        };
+        for (id, entry) in entries {
+            let id = id.as_str().unwrap_or_default();
+            let condition = entry["Condition"].as_str().unwrap_or_default();
+            let mut refs = Vec::new();
+            unguarded_refs(entry, &format!("{section}.{id}"), &mut refs);
+            found.extend(refs.into_iter().filter(|(resource, _)| {
+                CONDITIONAL_TOPICS.iter().any(|(name, guard, _)| {
+                    // A resource of the same condition (or the email subscription, which
+                    // needs OwnAlertTopic) may refer to it directly.
+                    name == resource
+                        && *guard != condition
+                        && !(condition == "SubscribeAlertEmail" && *guard == "OwnAlertTopic")
+                })
+            }));
+        }
+    }
+    assert!(found.is_empty(), "unguarded references: {found:#?}");
+    assert_eq!(
+        template["Resources"]["AlertTopic"]["Condition"].as_str(),
+        Some("OwnAlertTopic")
+    );
+    assert_eq!(
+        template["Resources"]["AlarmTopic"]["Condition"].as_str(),
+        Some("ExternalAlertTopic")
+    );
+}

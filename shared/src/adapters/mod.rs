@@ -15,6 +15,7 @@ pub use sns::SnsNotifier;
 use thiserror::Error;
 
 use crate::config::{CommonConfig, ConfigError, Env};
+use crate::domain::alert::Origin;
 use crate::outbox::{DedupePolicy, Outbox};
 use crate::ports::SystemClock;
 
@@ -46,6 +47,10 @@ impl Wiring {
     ) -> Result<Self, StartError> {
         let config = CommonConfig::from_env(env)?;
         let clients = AwsClients::load().await?;
+        let origin = Origin {
+            account: config.account.clone(),
+            region: clients.region(),
+        };
         Ok(Self {
             region: clients.region(),
             git_sync: SdkGitSync::new(&clients),
@@ -57,6 +62,7 @@ impl Wiring {
                 format: config.alert_format,
                 policy: DedupePolicy::default(),
                 source,
+                origin,
             },
             config,
         })

@@ -100,6 +100,35 @@ pub struct Link {
     pub url: String,
 }
 
+/// An AWS account as alerts name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// The 12-digit id.
+    pub id: String,
+    /// What people call it; the id when no name was given.
+    pub name: String,
+}
+
+/// Where a function runs: every alert it sends says so, since many accounts and regions may
+/// send to one topic.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// `None` when the deployment does not say (a local run): alerts then name the region only.
+    pub account: Option<Account>,
+    pub region: String,
+}
+
+impl Origin {
+    /// Account and region as people read them: `payments-prod (123456789012), eu-west-1`.
+    fn describe(account: Option<&Account>, region: &str) -> String {
+        match account {
+            Some(Account { id, name }) if name != id => format!("{name} ({id}), {region}"),
+            Some(Account { id, .. }) => format!("{id}, {region}"),
+            None => region.to_owned(),
+        }
+    }
+}
+
 /// Everything an on-call engineer needs to act on one finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alert {
@@ -109,6 +138,11 @@ pub struct Alert {
     pub summary: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stack: Option<String>,
+    /// The account and region the finding is in, stamped by the outbox ([`Alert::from_origin`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub facts: Vec<Fact>,
     pub sections: Vec<Section>,
     pub next_steps: Vec<String>,
@@ -124,6 +158,8 @@ impl Alert {
             title: title.into(),
             summary: String::new(),
             stack: None,
+            account: None,
+            region: None,
             facts: Vec::new(),
             sections: Vec::new(),
             next_steps: Vec::new(),
@@ -138,6 +174,32 @@ impl Alert {
             value: value.into(),
         });
         self
+    }
+
+    /// This alert as sent from `origin`.
+    pub fn from_origin(mut self, origin: &Origin) -> Self {
+        self.account.clone_from(&origin.account);
+        self.region = Some(origin.region.clone());
+        self
+    }
+
+    /// Facts with the account and region first, where a person looks first.
+    fn facts_with_origin(&self) -> Vec<Fact> {
+        let origin = self.region.as_deref().map(|region| {
+            let label = if self.account.is_some() {
+                "Account"
+            } else {
+                "Region"
+            };
+            Fact {
+                label: label.into(),
+                value: Origin::describe(self.account.as_ref(), region),
+            }
+        });
+        origin
+            .into_iter()
+            .chain(self.facts.iter().cloned())
+            .collect()
     }
 
     /// Adds a fact only when the value is known.
@@ -238,6 +300,14 @@ fn render_within(alert: &Alert, format: AlertFormat, source: &str, limit: usize)
     if let Some(stack) = &alert.stack {
         attributes.push(("stack".to_owned(), stack.clone()));
     }
+    // For subscription filter policies on a topic many accounts publish to. Five of SNS's ten
+    // message attributes in all.
+    if let Some(account) = &alert.account {
+        attributes.push(("account".to_owned(), account.id.clone()));
+    }
+    if let Some(region) = &alert.region {
+        attributes.push(("region".to_owned(), region.clone()));
+    }
     let subject = ascii_line(
         &format!("[gitsync-guard] {}", alert.title),
         SUBJECT_MAX_CHARS,
@@ -322,15 +392,15 @@ fn render_text(alert: &Alert, source: &str) -> String {
     if !alert.summary.is_empty() {
         out.push_str(&format!("\n{}\n", plain_text(&alert.summary)));
     }
-    if !alert.facts.is_empty() {
-        let labels: Vec<String> = alert
-            .facts
+    let facts = alert.facts_with_origin();
+    if !facts.is_empty() {
+        let labels: Vec<String> = facts
             .iter()
             .map(|fact| format!("{}:", plain_text(&fact.label)))
             .collect();
         let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
         out.push('\n');
-        for (label, fact) in labels.iter().zip(&alert.facts) {
+        for (label, fact) in labels.iter().zip(&facts) {
             out.push_str(&format!("{label:width$} {}\n", plain_text(&fact.value)));
         }
     }
@@ -388,7 +458,7 @@ fn render_chatbot(alert: &Alert, source: &str) -> String {
     if !alert.summary.is_empty() {
         description.push_str(&format!("{}\n", chat_line(&alert.summary)));
     }
-    for fact in &alert.facts {
+    for fact in &alert.facts_with_origin() {
         description.push_str(&format!(
             "*{}:* {}\n",
             chat_text(&fact.label),
@@ -499,6 +569,78 @@ mod tests {
             rendered.subject,
             "[gitsync-guard] Git sync blocked: stack payments-api"
         );
+    }
+
+    fn from_payments_prod() -> Alert {
+        sample().from_origin(&Origin {
+            account: Some(Account {
+                id: "123456789012".into(),
+                name: "payments-prod".into(),
+            }),
+            region: "eu-west-1".into(),
+        })
+    }
+
+    #[test]
+    fn every_format_names_the_account_and_region() {
+        let rendered = render(&from_payments_prod(), AlertFormat::Text, "sync-watcher");
+        assert_eq!(
+            &rendered.attributes[3..],
+            [
+                ("account".to_owned(), "123456789012".to_owned()),
+                ("region".to_owned(), "eu-west-1".to_owned()),
+            ]
+        );
+        assert!(
+            rendered.message.starts_with(
+                "Git sync blocked: stack payments-api\n\nGit sync stopped deploying payments-api.\n\n\
+                 Account: payments-prod (123456789012), eu-west-1\nStack:   payments-api\n"
+            ),
+            "{}",
+            rendered.message
+        );
+
+        let chat = render(&from_payments_prod(), AlertFormat::Chatbot, "x").message;
+        let value: Value = serde_json::from_str(&chat).expect("valid JSON");
+        assert!(
+            value["content"]["description"]
+                .as_str()
+                .is_some_and(|d| d
+                    .contains("\n*Account:* payments-prod (123456789012), eu-west-1\n*Stack:*")),
+            "{chat}"
+        );
+
+        let json = render(&from_payments_prod(), AlertFormat::Json, "x").message;
+        let value: Value = serde_json::from_str(&json).expect("valid JSON");
+        assert_eq!(
+            value["account"],
+            json!({"id": "123456789012", "name": "payments-prod"})
+        );
+        assert_eq!(value["region"], "eu-west-1");
+        assert_eq!(value["facts"][0]["label"], "Stack", "facts stay as built");
+    }
+
+    #[test]
+    fn an_unnamed_account_goes_by_its_id_and_an_unknown_one_is_left_out() {
+        let origin = |account: Option<Account>| Origin {
+            account,
+            region: "us-east-1".into(),
+        };
+        let unnamed = sample().from_origin(&origin(Some(Account {
+            id: "123456789012".into(),
+            name: "123456789012".into(),
+        })));
+        let text = render(&unnamed, AlertFormat::Text, "x").message;
+        assert!(
+            text.contains("\nAccount: 123456789012, us-east-1\n"),
+            "{text}"
+        );
+        let unknown = render(&sample().from_origin(&origin(None)), AlertFormat::Text, "x");
+        assert!(unknown.message.contains("\nRegion: us-east-1\n"));
+        assert!(!unknown.attributes.iter().any(|(name, _)| name == "account"));
+        let json = render(&sample().from_origin(&origin(None)), AlertFormat::Json, "x").message;
+        let value: Value = serde_json::from_str(&json).expect("valid JSON");
+        assert!(value.get("account").is_none());
     }
 
     #[test]

@@ -1,0 +1,317 @@
+//! An organization: org/hub.yaml against template.yaml (the StackSet deploys the member
+//! template with every parameter it requires and none it lacks, pointed at the hub's topic and
+//! key), and two member accounts in two regions whose real functions publish to one hub topic
+//! in a third account and region, in moto, filtered by account.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use aws_config::{Region, SdkConfig};
+use aws_sdk_sns::config::Credentials;
+use e2e::template::Template;
+use e2e::workspace_root;
+use e2e::{ReceivedAlert, WorldBuilder, create_ledger_table, receive_alerts, sample_event};
+use serde_yaml_ng::Value as Yaml;
+
+fn hub() -> Yaml {
+    let path = workspace_root().join("org/hub.yaml");
+    let text = std::fs::read_to_string(&path).expect("org/hub.yaml");
+    serde_yaml_ng::from_str(&text).expect("org/hub.yaml is YAML")
+}
+
+fn keys(mapping: &Yaml) -> BTreeSet<String> {
+    mapping
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, _)| key.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The tag and value of `!Ref X` or `!GetAtt X.Y`.
+fn intrinsic(value: &Yaml) -> Option<(String, String)> {
+    match value {
+        Yaml::Tagged(tagged) => Some((
+            tagged.tag.to_string(),
+            tagged.value.as_str().unwrap_or_default().to_owned(),
+        )),
+        _ => None,
+    }
+}
+
+#[test]
+fn the_stack_set_passes_what_the_member_template_requires_and_only_what_it_has() {
+    let member = Template::load();
+    let declared = keys(&member["Parameters"]);
+    let required: BTreeSet<String> = member["Parameters"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .filter(|(_, parameter)| parameter.get("Default").is_none())
+        .filter_map(|(key, _)| key.as_str().map(str::to_owned))
+        .collect();
+
+    let hub = hub();
+    let stack_set = &hub["Resources"]["Members"];
+    assert_eq!(
+        stack_set["Type"].as_str(),
+        Some("AWS::CloudFormation::StackSet")
+    );
+    let passed: Vec<(String, &Yaml)> = stack_set["Properties"]["Parameters"]
+        .as_sequence()
+        .expect("the StackSet's Parameters")
+        .iter()
+        .map(|p| {
+            let key = p["ParameterKey"].as_str().expect("ParameterKey").to_owned();
+            (key, &p["ParameterValue"])
+        })
+        .collect();
+    let names: BTreeSet<String> = passed.iter().map(|(key, _)| key.clone()).collect();
+    assert_eq!(
+        names.len(),
+        passed.len(),
+        "a parameter passed twice: {passed:?}"
+    );
+    assert!(
+        required.is_subset(&names),
+        "required by template.yaml but not passed: {:?}",
+        required.difference(&names).collect::<Vec<_>>()
+    );
+    assert!(
+        names.is_subset(&declared),
+        "passed but not in template.yaml: {:?}",
+        names.difference(&declared).collect::<Vec<_>>()
+    );
+
+    // The members publish to the hub's topic with the hub's key.
+    let value = |name: &str| {
+        passed
+            .iter()
+            .find(|(key, _)| key == name)
+            .and_then(|(_, value)| intrinsic(value))
+    };
+    assert_eq!(
+        value("AlertTopicArn"),
+        Some(("!Ref".to_owned(), "HubTopic".to_owned()))
+    );
+    assert_eq!(
+        value("AlertTopicKmsKeyArn"),
+        Some(("!GetAtt".to_owned(), "HubKey.Arn".to_owned()))
+    );
+}
+
+#[test]
+fn the_stack_set_follows_the_organization() {
+    let hub = hub();
+    let properties = &hub["Resources"]["Members"]["Properties"];
+    assert_eq!(
+        properties["PermissionModel"].as_str(),
+        Some("SERVICE_MANAGED")
+    );
+    assert_eq!(
+        properties["AutoDeployment"]["Enabled"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        properties["AutoDeployment"]["RetainStacksOnAccountRemoval"].as_bool(),
+        Some(false)
+    );
+    let capabilities: Vec<&str> = properties["Capabilities"]
+        .as_sequence()
+        .expect("Capabilities")
+        .iter()
+        .filter_map(Yaml::as_str)
+        .collect();
+    assert_eq!(capabilities, ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]);
+    // Every parameter the hub declares is used somewhere.
+    let text = std::fs::read_to_string(workspace_root().join("org/hub.yaml")).expect("hub");
+    for name in keys(&hub["Parameters"]) {
+        assert!(
+            text.matches(&name).count() >= 3,
+            "{name} is declared (and grouped) but never used"
+        );
+    }
+}
+
+const HUB_ACCOUNT: &str = "333333333333";
+const HUB_REGION: &str = "eu-central-1";
+/// (account id, name, region) of each member.
+const MEMBERS: [(&str, &str, &str); 2] = [
+    ("111111111111", "payments-prod", "us-west-2"),
+    ("222222222222", "data-dev", "ap-southeast-2"),
+];
+const WAIT: Duration = Duration::from_secs(30);
+const QUIET: Duration = Duration::from_secs(2);
+
+/// Credentials acting in `account` (moto: an assumed role's credentials act in its account).
+async fn credentials_in(moto_url: &str, account: &str) -> Credentials {
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(&e2e::sdk_config().await)
+            .endpoint_url(moto_url)
+            .build(),
+    );
+    let assumed = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/gitsync-guard"))
+        .role_session_name("e2e-org")
+        .send()
+        .await
+        .expect("assume a role in the account")
+        .credentials
+        .expect("credentials");
+    Credentials::new(
+        assumed.access_key_id,
+        assumed.secret_access_key,
+        Some(assumed.session_token),
+        None,
+        "e2e-org",
+    )
+}
+
+fn config_in(base: &SdkConfig, credentials: &Credentials, region: &str) -> SdkConfig {
+    base.to_builder()
+        .credentials_provider(aws_sdk_sns::config::SharedCredentialsProvider::new(
+            credentials.clone(),
+        ))
+        .region(Region::new(region.to_owned()))
+        .build()
+}
+
+/// A queue in the hub account subscribed to `topic`, with `filter` as its filter policy.
+async fn hub_queue(
+    sns: &aws_sdk_sns::Client,
+    sqs: &aws_sdk_sqs::Client,
+    topic: &str,
+    name: &str,
+    filter: Option<&str>,
+) -> String {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .expect("queue URL");
+    let mut subscribe = sns
+        .subscribe()
+        .topic_arn(topic)
+        .protocol("sqs")
+        .endpoint(format!("arn:aws:sqs:{HUB_REGION}:{HUB_ACCOUNT}:{name}"));
+    if let Some(filter) = filter {
+        subscribe = subscribe.attributes("FilterPolicy", filter);
+    }
+    subscribe.send().await.expect("subscribe the queue");
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_members_in_two_regions_reach_one_hub_in_a_third_account_and_region() {
+    let world = WorldBuilder::new("org")
+        .scenario("emulator/scenarios/demo.yaml")
+        .build()
+        .await;
+    let moto = &world.moto.url;
+
+    let hub = config_in(
+        &world.config,
+        &credentials_in(moto, HUB_ACCOUNT).await,
+        HUB_REGION,
+    );
+    let sns = aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::config::Builder::from(&hub)
+            .endpoint_url(moto)
+            .build(),
+    );
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(&hub)
+            .endpoint_url(moto)
+            .build(),
+    );
+    let topic = sns
+        .create_topic()
+        .name("gitsync-guard-hub")
+        .send()
+        .await
+        .expect("create the hub topic")
+        .topic_arn
+        .expect("topic ARN");
+    assert_eq!(
+        topic,
+        format!("arn:aws:sns:{HUB_REGION}:{HUB_ACCOUNT}:gitsync-guard-hub")
+    );
+    let everything = hub_queue(&sns, &sqs, &topic, "everything", None).await;
+    let payments = hub_queue(
+        &sns,
+        &sqs,
+        &topic,
+        "payments-only",
+        Some(r#"{"account": ["111111111111"]}"#),
+    )
+    .await;
+
+    let schedule = sample_event("connection-auditor/schedule.json");
+    for (account, name, region) in MEMBERS {
+        let credentials = credentials_in(moto, account).await;
+        let member = config_in(&world.config, &credentials, region);
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&member)
+                .endpoint_url(moto)
+                .build(),
+        );
+        create_ledger_table(&dynamodb, &world.sink.table).await;
+        // The member's functions act in its account and region, and publish to the hub.
+        let watch = world.start_functions(&[
+            ("AWS_ACCESS_KEY_ID", credentials.access_key_id().to_owned()),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                credentials.secret_access_key().to_owned(),
+            ),
+            (
+                "AWS_SESSION_TOKEN",
+                credentials.session_token().unwrap_or_default().to_owned(),
+            ),
+            ("AWS_REGION", region.to_owned()),
+            ("ACCOUNT_ID", account.to_owned()),
+            ("ACCOUNT_NAME", name.to_owned()),
+            ("ALERT_TOPIC_ARN", topic.clone()),
+        ]);
+        let invocation = watch.invoke("connection-auditor", &schedule).await;
+        assert!(
+            !invocation.failed,
+            "{name}: {}\n{}",
+            invocation.body,
+            watch.log_text()
+        );
+        assert_eq!(
+            invocation.body["digest"], "published",
+            "{name}: {}",
+            invocation.body
+        );
+    }
+
+    let mut all = receive_alerts(&sqs, &everything, 2, WAIT, QUIET).await;
+    assert_eq!(all.len(), 2, "one digest from each member: {all:#?}");
+    all.sort_by(|a, b| a.attribute("account").cmp(&b.attribute("account")));
+    for ((account, name, region), alert) in MEMBERS.iter().zip(&all) {
+        assert_eq!(alert.attribute("account"), Some(*account));
+        assert_eq!(alert.attribute("region"), Some(*region));
+        assert_from(alert, &format!("{name} ({account}), {region}"));
+    }
+
+    let filtered: Vec<ReceivedAlert> = receive_alerts(&sqs, &payments, 1, WAIT, QUIET).await;
+    assert_eq!(filtered.len(), 1, "only payments-prod's: {filtered:#?}");
+    assert_eq!(filtered[0].attribute("account"), Some("111111111111"));
+}
+
+/// The mail names the account and region (first among the facts: the unit tests check that).
+fn assert_from(alert: &ReceivedAlert, origin: &str) {
+    assert!(
+        alert
+            .message
+            .lines()
+            .any(|line| line.strip_prefix("Account:").map(str::trim) == Some(origin)),
+        "no \"Account: {origin}\" in:\n{}",
+        alert.message
+    );
+}
