@@ -8,8 +8,10 @@
 //! 1. Cold start of each function's binary against a local Runtime API, next to a hello-world
 //!    lambda_runtime binary (what Rust costs) and boto3's import and client creation (what a
 //!    Python alternative pays before it does anything).
-//! 2. Sweep scaling: blocker-resolver's sweep and connection-auditor's run over generated
-//!    accounts, with 25 ms of emulator latency per call, against calls x latency / concurrency.
+//! 2. Sweep scaling: sync-watcher's and blocker-resolver's sweeps and connection-auditor's
+//!    run over generated accounts, with 25 ms of emulator latency per call, against
+//!    calls x latency / concurrency; and GetSyncBlockerSummary per stack per hour at
+//!    template.yaml's default schedules.
 //! 3. Package size: `cargo lambda build --release --arm64 --output-format zip`.
 //! 4. The emulator's own throughput, to show it is not the bottleneck.
 //!
