@@ -82,6 +82,14 @@ where
             }
             Err(err) => return Err(err.into()),
         };
+        if blockers.is_empty() {
+            // Never blocked, or so long ago that nothing is left: no alert of ours can be open
+            // (an alerted blocker stays in the summary, RESOLVED), so the ledger is not asked.
+            return Ok(StackCheck {
+                active: Some(Vec::new()),
+                ..StackCheck::default()
+            });
+        }
         let alerted = self.open_blocker_alerts(stack).await?;
         let active: Vec<SyncBlocker> = blockers.iter().filter(|b| b.is_active()).cloned().collect();
         let mut check = StackCheck::default();
