@@ -122,7 +122,7 @@ impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {
         let rendered = self.render(alert);
         let started = self.clock.now();
         loop {
-            match self.claim_for(key, self.policy.lease).await? {
+            match self.claim(key, self.policy.lease).await? {
                 Claimed::Done => return Ok(Delivery::AlreadySent),
                 Claimed::Acquired(ticket) => {
                     return self
@@ -149,11 +149,6 @@ impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {
         }
     }
 
-    /// Claims `key` for work that must happen once before its message, for `lease`.
-    pub async fn claim(&self, key: &LedgerKey, lease: Duration) -> Result<Claimed, LedgerError> {
-        self.claim_for(key, lease).await
-    }
-
     /// Publishes the message of claimed work and confirms the claim; if publishing fails, the
     /// claim is released so that a retry can finish the job.
     pub async fn publish_claimed(&self, ticket: Ticket, alert: &Alert) -> Result<(), NotifyError> {
@@ -176,7 +171,9 @@ impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {
         }
     }
 
-    async fn claim_for(&self, key: &LedgerKey, lease: Duration) -> Result<Claimed, LedgerError> {
+    /// Claims `key` for `lease`: before publishing, or for work that must happen once before
+    /// its message.
+    pub async fn claim(&self, key: &LedgerKey, lease: Duration) -> Result<Claimed, LedgerError> {
         let now = self.clock.now();
         let claim = self
             .ledger

@@ -43,15 +43,7 @@ fn attempt_section(title: &str, attempt: &SyncAttempt) -> Section {
             format!("{time} [{}] {}{external}", event.kind, event.message)
         })
         .collect();
-    let started = attempt
-        .started_at
-        .map(rfc3339)
-        .unwrap_or_else(|| "unknown".into());
-    Section::capped(
-        format!("{title} ({}, started {started})", attempt.status),
-        items,
-        MAX_ATTEMPT_EVENTS,
-    )
+    Section::capped(title_with_status, items, MAX_ATTEMPT_EVENTS)
 }
 
 pub struct BlockerContext<'a> {
