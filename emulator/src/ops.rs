@@ -62,6 +62,14 @@ fn dispatch(
     }
 }
 
+/// `dispatch` sent an operation to the wrong family: a bug of ours, not of the caller.
+fn outside_family(operation: Operation, family: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::InternalServer,
+        format!("{operation} is not an operation on {family}"),
+    )
+}
+
 /// The operations on connections, hosts and tags.
 fn connections_and_hosts(
     api: Api,
@@ -139,10 +147,7 @@ fn connections_and_hosts(
             backend.untag_resource(&input.resource_arn, &input.tag_keys)?;
             Ok(json!({}))
         }
-        other => Err(ApiError::new(
-            ErrorKind::InternalServer,
-            format!("{other} is not an operation on connections, hosts and tags"),
-        )),
+        other => Err(outside_family(other, "connections, hosts and tags")),
     }
 }
 
@@ -178,10 +183,7 @@ fn repository_links(
                 backend.update_repository_link(parse::<UpdateRepositoryLinkRequest>(input)?)?;
             Ok(json!({ "RepositoryLinkInfo": link }))
         }
-        other => Err(ApiError::new(
-            ErrorKind::InternalServer,
-            format!("{other} is not an operation on repository links"),
-        )),
+        other => Err(outside_family(other, "repository links")),
     }
 }
 
@@ -238,10 +240,7 @@ fn sync_configurations(
                 .collect();
             Ok(json!({ "RepositorySyncDefinitions": definitions }))
         }
-        other => Err(ApiError::new(
-            ErrorKind::InternalServer,
-            format!("{other} is not an operation on sync configurations"),
-        )),
+        other => Err(outside_family(other, "sync configurations")),
     }
 }
 
@@ -298,10 +297,7 @@ fn sync_status(
                 "SyncBlocker": blocker,
             }))
         }
-        other => Err(ApiError::new(
-            ErrorKind::InternalServer,
-            format!("{other} is not an operation on sync status and blockers"),
-        )),
+        other => Err(outside_family(other, "sync status and blockers")),
     }
 }
 
