@@ -52,7 +52,10 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
+
+use crate::ports::{ApiError, ApiErrorKind};
 
 pub const NAMESPACE: &str = "GitSyncGuard";
 /// The one dimension: the function's name constant.
@@ -201,6 +204,38 @@ impl Metric {
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// API calls that failed after the SDK's retries: throttled ones apart from the others, as
+/// `ApiThrottles` and `ApiErrors` count them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ApiFailures {
+    pub api_errors: usize,
+    pub api_throttles: usize,
+}
+
+impl ApiFailures {
+    /// The metric one failed call counts under.
+    pub fn metric(error: &ApiError) -> Metric {
+        match error.kind {
+            ApiErrorKind::Throttled => Metric::ApiThrottles,
+            _ => Metric::ApiErrors,
+        }
+    }
+
+    pub fn count(&mut self, error: &ApiError) {
+        match Self::metric(error) {
+            Metric::ApiThrottles => self.api_throttles += 1,
+            _ => self.api_errors += 1,
+        }
+    }
+
+    /// Both counts, zeros included.
+    pub fn write(&self, metrics: &mut Metrics) {
+        metrics
+            .count(Metric::ApiErrors, self.api_errors)
+            .count(Metric::ApiThrottles, self.api_throttles);
     }
 }
 

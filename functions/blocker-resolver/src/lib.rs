@@ -340,7 +340,7 @@ where
         let mut outcome = Outcome::new("swept", mode);
         let inventory = GitSyncInventory::list(&self.api, self.config.sweep_concurrency).await;
         for failure in &inventory.failures {
-            outcome.count_api_error(&failure.error);
+            outcome.api_failures.count(&failure.error);
         }
         let stacks = inventory.stacks();
         let mut failures: Vec<String> =

@@ -33,9 +33,8 @@ pub(crate) fn of(outcome: &Outcome, elapsed: Duration) -> Option<Metrics> {
         .count(
             Metric::MessagesPublished,
             outcome.published + usize::from(outcome.summary_published),
-        )
-        .count(Metric::ApiErrors, outcome.api_errors)
-        .count(Metric::ApiThrottles, outcome.api_throttles);
+        );
+    outcome.api_failures.write(&mut metrics);
     Some(metrics)
 }
 
@@ -57,8 +56,8 @@ mod tests {
         outcome.tally.unmatched = 3;
         outcome.published = 4;
         outcome.summary_published = true;
-        outcome.api_errors = 1;
-        outcome.api_throttles = 2;
+        outcome.api_failures.api_errors = 1;
+        outcome.api_failures.api_throttles = 2;
         outcome
     }
 

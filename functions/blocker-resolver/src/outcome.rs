@@ -1,8 +1,9 @@
 //! What an invocation reports: a verdict per blocker, counts, failures.
 
 use gitsync::ledger::LedgerError;
+use gitsync::metrics::ApiFailures;
 use gitsync::outbox::DedupeError;
-use gitsync::ports::{ApiError, ApiErrorKind, NotifyError};
+use gitsync::ports::{ApiError, NotifyError};
 use serde::Serialize;
 use thiserror::Error;
 use tracing::info;
@@ -113,8 +114,8 @@ pub struct Outcome {
     pub summary_published: bool,
     pub failed_stacks: usize,
     /// API calls that failed after the SDK's retries, throttled ones apart.
-    pub api_errors: usize,
-    pub api_throttles: usize,
+    #[serde(flatten)]
+    pub api_failures: ApiFailures,
     pub decisions: Vec<DecisionRecord>,
     pub decisions_omitted: usize,
     pub note: String,
@@ -131,8 +132,7 @@ impl Outcome {
             published: 0,
             summary_published: false,
             failed_stacks: 0,
-            api_errors: 0,
-            api_throttles: 0,
+            api_failures: ApiFailures::default(),
             decisions: Vec::new(),
             decisions_omitted: 0,
             note: String::new(),
@@ -164,18 +164,10 @@ impl Outcome {
         }
         for failure in &report.failures {
             if let StackFailure::Api { error, .. } | StackFailure::Resolve { error, .. } = failure {
-                self.count_api_error(error);
+                self.api_failures.count(error);
             }
         }
         report.failures
-    }
-
-    /// Counts a failed API call: throttled, or any other error.
-    pub(crate) fn count_api_error(&mut self, error: &ApiError) {
-        match error.kind {
-            ApiErrorKind::Throttled => self.api_throttles += 1,
-            _ => self.api_errors += 1,
-        }
     }
 }
 

@@ -358,7 +358,11 @@ async fn a_lasting_failure_to_resolve_fails_the_invocation_and_is_reported_once(
             .expect_err("fails while UpdateSyncBlocker fails");
         assert!(matches!(err, ResolverError::Stack { .. }), "{err}");
         let done = err.outcome().expect("what the invocation did");
-        assert_eq!((done.tally.failed, done.api_errors), (1, 1), "{done:?}");
+        assert_eq!(
+            (done.tally.failed, done.api_failures.api_errors),
+            (1, 1),
+            "{done:?}"
+        );
         assert!(
             err.to_string().contains(
                 "stack payments-api, blocker b-1: UpdateSyncBlocker Git sync could not retry the latest commit"
@@ -558,7 +562,13 @@ async fn one_failing_stack_does_not_stop_the_sweep_and_the_retry_resolves_nothin
         (done.stacks, done.failed_stacks, done.tally.resolved),
         (3, 1, 2)
     );
-    assert_eq!((done.api_errors, done.api_throttles), (1, 0));
+    assert_eq!(
+        (
+            done.api_failures.api_errors,
+            done.api_failures.api_throttles
+        ),
+        (1, 0)
+    );
     assert!(done.summary_published);
     let text = err.to_string();
     assert!(text.contains("(1 of 3 stack(s) failed)"), "{text}");
@@ -795,7 +805,14 @@ async fn throttled_calls_are_counted_apart_from_other_api_errors() {
     let err = r.handle(schedule()).await.expect_err("nothing listed");
     let done = err.outcome().expect("what the sweep did");
     // One ListSyncConfigurations per repository link, both throttled.
-    assert_eq!((done.api_errors, done.api_throttles), (0, 2), "{done:?}");
+    assert_eq!(
+        (
+            done.api_failures.api_errors,
+            done.api_failures.api_throttles
+        ),
+        (0, 2),
+        "{done:?}"
+    );
     assert_eq!(done.stacks, 0);
 
     let err = r.handle(json!(42)).await.expect_err("malformed");

@@ -20,6 +20,7 @@ use gitsync::config::Env;
 use gitsync::domain::event::{EventError, Incoming, RepositorySyncEvent};
 use gitsync::domain::sync::SyncStatus;
 use gitsync::ledger::{LedgerError, LedgerKey, RepositoryFailure};
+use gitsync::metrics::ApiFailures;
 use gitsync::outbox::{DedupeError, Delivery, Outbox};
 use gitsync::ports::{
     AlertLedger, ApiError, Clock, ConnectionsApi, GitSyncApi, Notifier, NotifyError, StatusStore,
@@ -121,8 +122,8 @@ pub struct Figures {
     pub blocked_stacks: usize,
     pub oldest_blocker_age_s: u64,
     pub sweep_ms: u64,
-    pub api_errors: usize,
-    pub api_throttles: usize,
+    #[serde(flatten)]
+    pub api_failures: ApiFailures,
 }
 
 fn is_zero(count: &usize) -> bool {

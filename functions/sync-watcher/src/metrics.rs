@@ -4,8 +4,7 @@
 //! which the blocked-too-long alarm watches) and the day's report. Ignored events, malformed
 //! ones and failures of the ledger or SNS write nothing: their errors say it.
 
-use gitsync::metrics::{Metric, Metrics};
-use gitsync::ports::ApiErrorKind;
+use gitsync::metrics::{ApiFailures, Metric, Metrics};
 use std::time::Duration;
 
 use crate::{FUNCTION_NAME, Outcome, WatcherError};
@@ -16,11 +15,7 @@ pub(crate) fn of(result: &Result<Outcome, WatcherError>) -> Option<Metrics> {
         Ok(outcome) if outcome.action != "ignored" => outcome,
         Err(WatcherError::Sweep { outcome, .. }) => outcome,
         Err(WatcherError::Api(error)) => {
-            let metric = match error.kind {
-                ApiErrorKind::Throttled => Metric::ApiThrottles,
-                _ => Metric::ApiErrors,
-            };
-            metrics.count(metric, 1);
+            metrics.count(ApiFailures::metric(error), 1);
             return Some(metrics);
         }
         _ => return None,
@@ -43,9 +38,8 @@ pub(crate) fn of(result: &Result<Outcome, WatcherError>) -> Option<Metrics> {
     metrics
         .count(Metric::AlertsPublished, figures.alerts)
         .count(Metric::RemindersPublished, outcome.reminders)
-        .count(Metric::RecoveriesPublished, figures.recoveries)
-        .count(Metric::ApiErrors, figures.api_errors)
-        .count(Metric::ApiThrottles, figures.api_throttles);
+        .count(Metric::RecoveriesPublished, figures.recoveries);
+    figures.api_failures.write(&mut metrics);
     Some(metrics)
 }
 
@@ -53,7 +47,7 @@ pub(crate) fn of(result: &Result<Outcome, WatcherError>) -> Option<Metrics> {
 mod tests {
     use super::*;
     use crate::Figures;
-    use gitsync::ports::ApiError;
+    use gitsync::ports::{ApiError, ApiErrorKind};
     use serde_json::Value;
     use std::time::SystemTime;
 
@@ -79,7 +73,10 @@ mod tests {
                 blocked_stacks: 3,
                 oldest_blocker_age_s: 90_000,
                 sweep_ms: 1200,
-                api_throttles: 1,
+                api_failures: ApiFailures {
+                    api_errors: 0,
+                    api_throttles: 1,
+                },
                 ..Figures::default()
             },
             ..Outcome::default()

@@ -8,10 +8,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use futures::stream::{self, StreamExt};
 use gitsync::inventory::GitSyncInventory;
 use gitsync::ledger::{LedgerKey, LedgerQuery, StatusRecord};
+use gitsync::metrics::ApiFailures;
 use gitsync::outbox::{Claimed, Delivery, Outbox};
-use gitsync::ports::{
-    AlertLedger, ApiError, ApiErrorKind, Clock, ConnectionsApi, GitSyncApi, Notifier, StatusStore,
-};
+use gitsync::ports::{AlertLedger, Clock, ConnectionsApi, GitSyncApi, Notifier, StatusStore};
 use tracing::{error, info, warn};
 
 use crate::report::{BlockedStack, DECISIONS_WINDOW, Decision, HealthReport, report_alert};
@@ -30,8 +29,7 @@ pub struct SweepFindings {
     pub reminded: usize,
     pub recovered: usize,
     pub failures: Vec<String>,
-    pub api_errors: usize,
-    pub api_throttles: usize,
+    pub api_failures: ApiFailures,
 }
 
 impl SweepFindings {
@@ -56,17 +54,10 @@ impl SweepFindings {
             Err(err) => {
                 error!(stack, error = %err, "stack not checked");
                 if let WatcherError::Api(api) = &err {
-                    self.count_api_error(api);
+                    self.api_failures.count(api);
                 }
                 self.failures.push(format!("stack {stack}: {err}"));
             }
-        }
-    }
-
-    fn count_api_error(&mut self, error: &ApiError) {
-        match error.kind {
-            ApiErrorKind::Throttled => self.api_throttles += 1,
-            _ => self.api_errors += 1,
         }
     }
 
@@ -80,8 +71,7 @@ impl SweepFindings {
             blocked_stacks: blocked.len(),
             oldest_blocker_age_s: self.oldest_blocker_age(now).as_secs(),
             sweep_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
-            api_errors: self.api_errors,
-            api_throttles: self.api_throttles,
+            api_failures: self.api_failures,
         }
     }
 
@@ -124,7 +114,7 @@ where
             ..SweepFindings::default()
         };
         for failure in &inventory.failures {
-            findings.count_api_error(&failure.error);
+            findings.api_failures.count(&failure.error);
         }
         for (stack, check) in checks {
             findings.absorb(stack, check);
