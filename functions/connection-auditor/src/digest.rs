@@ -514,8 +514,8 @@ fn with_totals(alert: Alert, digest: &Digest<'_>) -> Alert {
             totals.muted
         )
     });
+    // The region (and account) is the outbox's first fact on every message.
     alert
-        .fact("Region", digest.region)
         .fact(
             "Connections",
             unhealthy_of(totals.connections, totals.unhealthy_connections),

@@ -58,7 +58,6 @@ impl Decision {
 /// Everything the report says.
 #[derive(Debug, Clone)]
 pub struct HealthReport<'a> {
-    pub region: &'a str,
     pub now: SystemTime,
     pub stacks_swept: usize,
     pub blocked: Vec<BlockedStack>,
@@ -159,7 +158,6 @@ pub fn report_alert(report: &HealthReport<'_>) -> Alert {
         failed => format!("INCOMPLETE: {failed} listing(s) failed (listed below)"),
     };
     let mut alert = Alert::new(AlertKind::Report, severity, title)
-        .fact("Region", report.region)
         .fact("Stacks under Git sync", report.stacks_swept.to_string())
         .fact("Blocked stacks", report.blocked.len().to_string())
         .fact(
@@ -311,7 +309,6 @@ mod tests {
         ];
         let connection_hosts = [(links[1].connection_arn.clone(), HOST.to_owned())];
         let report = HealthReport {
-            region: "eu-west-1",
             now: at(T0),
             stacks_swept: 3,
             blocked: vec![
@@ -364,7 +361,6 @@ mod tests {
     #[test]
     fn a_healthy_account_is_all_clear_and_a_huge_one_is_capped() {
         let healthy = HealthReport {
-            region: "eu-west-1",
             now: at(T0),
             stacks_swept: 0,
             blocked: vec![],

@@ -173,7 +173,6 @@ where
         };
         let connection_hosts = self.connection_hosts().await;
         let report = HealthReport {
-            region: &self.region,
             now,
             stacks_swept: findings.stacks,
             blocked: findings.blocked.clone(),

@@ -52,6 +52,8 @@ async fn demo() {
             ("ALERT_FORMAT", "text".to_owned()),
             ("RESOLVER_RULES", RULES.to_owned()),
             ("RESOLVER_MODE", mode.to_owned()),
+            // What template.yaml passes: every alert names its account.
+            ("ACCOUNT_ID", "123456789012".to_owned()),
             // The day's health report goes out with the first sweep after this time (UTC).
             ("HEALTH_REPORT_AT", "00:00".to_owned()),
             (
