@@ -2,7 +2,8 @@
 # Installs the non-Rust tools gitsync-guard's demo and tests use, idempotently, each in a
 # Python venv of its own (their pins conflict):
 #   venv     moto's server, the AWS CLI, cargo-lambda (which brings zig)
-#   sam      the AWS SAM CLI           checkov   checkov
+#   sam      the AWS SAM CLI and cfn-lint (a dependency of it)
+#   checkov  checkov
 # Source it to get them on PATH; it is quick when already done. It installs only what the
 # caller needs:
 #   . scripts/tools.sh            everything (the tests)
@@ -54,6 +55,7 @@ done
 
 if [ "${1:-all}" != run ]; then
   ln -sf "$tools_home/sam/bin/sam" "$tools_home/bin/sam"
+  ln -sf "$tools_home/sam/bin/cfn-lint" "$tools_home/bin/cfn-lint"
   ln -sf "$tools_home/checkov/bin/checkov" "$tools_home/bin/checkov"
 fi
 export PATH="$tools_home/bin:$tools_home/venv/bin:$PATH"
