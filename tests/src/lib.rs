@@ -63,7 +63,8 @@ fn wait_for_port(port: u16, what: &str, timeout: Duration, process: &mut Child) 
     panic!("{what} did not listen on port {port} within {timeout:?}");
 }
 
-fn tool(name: &str) -> Command {
+/// A command running `name` from PATH, failing clearly when the tools are not installed.
+pub fn tool(name: &str) -> Command {
     let found = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
         .unwrap_or(false);
