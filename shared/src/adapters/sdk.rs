@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_codestarconnections::config::SharedHttpClient;
 use aws_sdk_codestarconnections::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use thiserror::Error;
 
@@ -28,6 +29,7 @@ impl AwsClients {
     /// enough that one hung connection cannot eat the whole Lambda timeout.
     pub async fn load() -> Result<Self, ClientsError> {
         let config = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https_client())
             .retry_config(RetryConfig::standard().with_max_attempts(3))
             .timeout_config(
                 TimeoutConfig::builder()
@@ -54,6 +56,26 @@ impl AwsClients {
     pub fn sdk_config(&self) -> &SdkConfig {
         &self.config
     }
+}
+
+/// One HTTPS client for every SDK client: one TLS configuration (the trust store is parsed
+/// once, not once per service) and one connection pool. Built as the SDK builds its default
+/// client, proxy settings from the environment (`HTTPS_PROXY`, `NO_PROXY`) included.
+pub fn https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 /// Maps an SDK error to the port's error, keeping the service's code and message.
