@@ -212,6 +212,7 @@ impl Moto {
 /// An SDK configuration for the local services: dummy credentials, fixed region.
 pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(gitsync::adapters::https_client())
         .region(Region::new(REGION))
         .credentials_provider(aws_sdk_sns::config::Credentials::new(
             "testing", "testing", None, None, "e2e",

@@ -19,6 +19,8 @@ fn template() -> Template {
     Template::load()
 }
 
+/// The variables a template sets for the code, except SSL_CERT_FILE, which the TLS stack reads
+/// (see the trust store test).
 fn variable_names(environment: &Yaml) -> BTreeSet<String> {
     environment["Variables"]
         .as_mapping()
@@ -26,6 +28,7 @@ fn variable_names(environment: &Yaml) -> BTreeSet<String> {
             variables
                 .keys()
                 .filter_map(|key| key.as_str().map(str::to_owned))
+                .filter(|name| name != "SSL_CERT_FILE")
                 .collect()
         })
         .unwrap_or_default()
@@ -58,6 +61,16 @@ fn variables_read_under(dir: &Path) -> BTreeSet<String> {
     }
     names.retain(|name| !name.starts_with("AWS_") && name != "RUST_LOG");
     names
+}
+
+#[test]
+fn every_function_reads_the_runtime_ca_bundle_once() {
+    let template = template();
+    assert_eq!(
+        template["Globals"]["Function"]["Environment"]["Variables"]["SSL_CERT_FILE"].as_str(),
+        Some(gitsync::adapters::AL2023_CA_BUNDLE),
+        "SSL_CERT_FILE names provided.al2023's bundle, the path the cold start checks"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_codestarconnections::Client;
 use aws_sdk_codestarconnections::config::{Credentials, Region};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use connections_emulator::launcher::{Launcher, RunningEmulator};
 use serde_json::Value;
 
@@ -102,6 +103,11 @@ impl Emulator {
     /// The same with another access key id: a 12-digit one names the account.
     pub async fn sdk_config_as(&self, access_key_id: &str) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
+            .http_client(
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                    .build_https(),
+            )
             .region(Region::new(REGION))
             .credentials_provider(Credentials::new(
                 access_key_id,

@@ -9,7 +9,7 @@ mod sns;
 pub use cloudformation::SdkStackStatus;
 pub use codestar::SdkGitSync;
 pub use dynamodb::DynamoLedger;
-pub use sdk::{AwsClients, ClientsError};
+pub use sdk::{AL2023_CA_BUNDLE, AwsClients, ClientsError, https_client};
 pub use sns::SnsNotifier;
 
 use thiserror::Error;

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_codestarconnections::config::SharedHttpClient;
 use aws_sdk_codestarconnections::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use thiserror::Error;
 
@@ -14,7 +15,17 @@ use crate::ports::{ApiError, ApiErrorKind};
 pub enum ClientsError {
     #[error("no AWS region is configured: set AWS_REGION (Lambda sets it) or AWS_DEFAULT_REGION")]
     NoRegion,
+    #[error(
+        "SSL_CERT_FILE={0} is not a file, so every TLS call to AWS would fail: point it at a CA \
+         bundle (on provided.al2023: {AL2023_CA_BUNDLE}) or unset it"
+    )]
+    TrustStore(String),
 }
+
+/// Where provided.al2023 keeps its CA bundle; the template sets `SSL_CERT_FILE` to it so that
+/// the trust store is one file read once, not that file plus every file of `/etc/ssl/certs`
+/// and `/etc/pki/tls/certs` (which hold the same bundle again).
+pub const AL2023_CA_BUNDLE: &str = "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem";
 
 /// The shared SDK configuration. Endpoints come only from the standard `AWS_ENDPOINT_URL*`
 /// variables, which aws-config reads itself.
@@ -27,7 +38,9 @@ impl AwsClients {
     /// Standard retry (3 attempts, with backoff and throttling handling); timeouts short
     /// enough that one hung connection cannot eat the whole Lambda timeout.
     pub async fn load() -> Result<Self, ClientsError> {
+        check_trust_store(std::env::var_os("SSL_CERT_FILE"))?;
         let config = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https_client())
             .retry_config(RetryConfig::standard().with_max_attempts(3))
             .timeout_config(
                 TimeoutConfig::builder()
@@ -53,6 +66,37 @@ impl AwsClients {
 
     pub fn sdk_config(&self) -> &SdkConfig {
         &self.config
+    }
+}
+
+/// One HTTPS client for every SDK client: one TLS configuration (the trust store is parsed
+/// once, not once per service) and one connection pool. Built as the SDK builds its default
+/// client, proxy settings from the environment (`HTTPS_PROXY`, `NO_PROXY`) included.
+pub fn https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::Ring));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
+/// A mistyped `SSL_CERT_FILE` fails at cold start with its path, not later as an unknown issuer
+/// on every call.
+fn check_trust_store(ssl_cert_file: Option<std::ffi::OsString>) -> Result<(), ClientsError> {
+    match ssl_cert_file {
+        Some(path) if !matches!(std::fs::metadata(&path), Ok(meta) if meta.is_file()) => Err(
+            ClientsError::TrustStore(path.to_string_lossy().into_owned()),
+        ),
+        _ => Ok(()),
     }
 }
 
@@ -96,4 +140,31 @@ pub(crate) fn system_time(
     time: &aws_sdk_codestarconnections::primitives::DateTime,
 ) -> Option<SystemTime> {
     SystemTime::try_from(*time).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_ssl_cert_file_is_named_at_cold_start() {
+        let missing = "/nonexistent/gitsync-guard/ca-bundle.pem";
+        let err = check_trust_store(Some(missing.into())).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("SSL_CERT_FILE={missing} is not a file"))
+        );
+        assert!(err.to_string().contains(AL2023_CA_BUNDLE));
+        let directory = std::env::temp_dir();
+        assert!(check_trust_store(Some(directory.into_os_string())).is_err());
+    }
+
+    #[test]
+    fn an_existing_bundle_or_none_is_accepted() {
+        assert!(check_trust_store(None).is_ok());
+        let bundle = std::env::temp_dir().join(format!("gitsync-ca-{}.pem", std::process::id()));
+        std::fs::write(&bundle, "").unwrap();
+        assert!(check_trust_store(Some(bundle.clone().into_os_string())).is_ok());
+        std::fs::remove_file(bundle).unwrap();
+    }
 }
