@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The benchmarks, in full: release binaries, 20 cold starts each, sweeps over 100 to 10,000
-# stacks with 25 ms per call, arm64 package sizes, emulator throughput. Writes BENCH.md at the
-# top of the repository and bench-results/results.json. Takes about ten minutes after the
-# release build. Arguments go to the runner (e.g. --quick, --skip-package).
+# The benchmarks, in full: release binaries; the cold path of each function, hello-lambda and a
+# boto3 handler, 20 runs per case, at Lambda's CPU share for 128 MB and 1,769 MB (CPU cgroups:
+# run as root where cgroup v1's cpu hierarchy or cgroup v2's cpu.max is writable), over TLS and
+# plain HTTP; sweeps over 100 to 10,000 stacks with 25 ms per call, arm64 package sizes,
+# emulator throughput. Writes BENCH.md at the top of the repository and
+# bench-results/results.json. Takes about fifteen minutes after the release build. Arguments go
+# to the runner (e.g. --quick, --skip-package, --only cold-path, --arm LABEL=DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/tools.sh run

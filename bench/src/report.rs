@@ -3,12 +3,17 @@
 use std::fmt::Write as _;
 
 use crate::Options;
-use crate::workloads::Results;
+use crate::cold_path::{BOTO3, ColdPath, HELLO, MEMORY_SIZES, Transport};
+use crate::workloads::{FUNCTIONS, Package, Results};
 
 const PACKAGE_GOAL_BYTES: u64 = 3 * 1024 * 1024;
 const SWEEP_RATIO_GOAL: f64 = 1.3;
 const SWEEP_MEMORY_GOAL_MIB: f64 = 32.0;
 const EMULATOR_GOAL_RPS: f64 = 5_000.0;
+/// At 128 MB: a function's init against hello-world's.
+const INIT_VS_HELLO_GOAL: f64 = 1.5;
+/// At 128 MB: a function's cold path against boto3's.
+const COLD_PATH_VS_BOTO3_GOAL: f64 = 0.05;
 
 fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "MISSED" }
@@ -33,61 +38,39 @@ pub fn markdown(results: &Results) -> String {
         }
     );
 
-    let _ = writeln!(out, "## Cold start\n");
-    let _ = writeln!(
-        out,
-        "Spawn to the first `GET /runtime/invocation/next` from a local Runtime API; the first invocation against the emulator (no added latency) and moto. boto3: the whole `python3 -c \"import boto3; boto3.client('codestar-connections')\"`.\n"
-    );
-    let _ = writeln!(
-        out,
-        "| binary | runs | init median ms | init p90 ms | first invocation median ms | p90 ms | peak RSS MiB |"
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
-    for c in &results.cold_starts {
-        let (inv_median, inv_p90) = c
-            .first_invocation
-            .as_ref()
-            .map_or(("-".into(), "-".into()), |t| {
-                (format!("{:.1}", t.median_ms), format!("{:.1}", t.p90_ms))
-            });
-        let rss = c.peak_rss_mib.map_or("-".into(), |v| format!("{v:.1}"));
-        let _ = writeln!(
-            out,
-            "| {} | {} | {:.1} | {:.1} | {inv_median} | {inv_p90} | {rss} |",
-            c.name, c.runs, c.init.median_ms, c.init.p90_ms
-        );
-    }
-    let floor = |name: &str| {
-        results
-            .cold_starts
-            .iter()
-            .find(|c| c.name.starts_with(name))
-            .map(|c| c.init.median_ms)
-    };
-    if let (Some(hello), Some(boto3)) = (floor("hello-lambda"), floor("python3 boto3")) {
-        let _ = writeln!(
-            out,
-            "\n| function | init / hello-world (goal <= 1.5) | init / boto3 (goal < 0.1) |"
-        );
-        let _ = writeln!(out, "|---|---:|---:|");
-        for c in results
-            .cold_starts
-            .iter()
-            .filter(|c| !c.name.starts_with("hello") && !c.name.starts_with("python"))
-        {
-            let vs_hello = c.init.median_ms / hello;
-            let vs_boto3 = c.init.median_ms / boto3;
-            let _ = writeln!(
-                out,
-                "| {} | {vs_hello:.2} ({}) | {vs_boto3:.3} ({}) |",
-                c.name,
-                verdict(vs_hello <= 1.5),
-                verdict(vs_boto3 < 0.1)
-            );
+    match &results.cold_path {
+        Some(cold) => cold_path(&mut out, cold, &results.packages),
+        None => {
+            let _ = writeln!(out, "## Cold path\n\nNot measured in this run (`--only`).");
         }
     }
 
     let _ = writeln!(out, "\n## Sweep scaling\n");
+    if results.sweeps.is_empty() {
+        let _ = writeln!(out, "Not measured in this run (`--only`).");
+    } else {
+        sweeps(&mut out, results);
+    }
+
+    packages_section(&mut out, &results.packages);
+    let _ = writeln!(out, "\n## Emulator throughput\n");
+    let Some(e) = &results.emulator else {
+        let _ = writeln!(out, "Not measured in this run (`--only`).");
+        return out;
+    };
+    let _ = writeln!(
+        out,
+        "{} GetConnection requests over {} keep-alive connections in {:.2} s: **{:.0} requests/s** (goal >= {EMULATOR_GOAL_RPS:.0}: {}).",
+        e.requests,
+        e.connections,
+        e.seconds,
+        e.requests_per_second,
+        verdict(e.requests_per_second >= EMULATOR_GOAL_RPS)
+    );
+    out
+}
+
+fn sweeps(out: &mut String, results: &Results) {
     let _ = writeln!(
         out,
         "Generated accounts: 5 stacks per repository link, one link per connection, a host per 5 connections; 15% of connections and 10% of hosts unhealthy, 2% of stacks blocked. Ideal = sequential listing pages x latency + the other calls x latency / concurrency, every count read from `/_emulator/calls` (with no listing pages, calls x latency / concurrency).\n"
@@ -146,41 +129,293 @@ pub fn markdown(results: &Results) -> String {
         "- total: **{total:.2}** per stack per hour ({})",
         verdict(total <= 2.0)
     );
+}
 
+fn packages_section(out: &mut String, packages: &[Package]) {
     let _ = writeln!(out, "\n## Package size\n");
-    if results.packages.is_empty() {
+    if packages.is_empty() {
         let _ = writeln!(out, "Not measured in this run (`--skip-package`).");
     } else {
         let _ = writeln!(
             out,
             "`cargo lambda build --release --arm64 --output-format zip`.\n"
         );
-        let _ = writeln!(out, "| function | zip bytes | MiB (goal < 3) |");
+        let _ = writeln!(out, "| function | zip bytes | MiB (goal <= 3) |");
         let _ = writeln!(out, "|---|---:|---:|");
-        for p in &results.packages {
+        for p in packages {
             let _ = writeln!(
                 out,
                 "| {} | {} | {:.2} ({}) |",
                 p.function,
                 p.zip_bytes,
                 p.zip_bytes as f64 / 1024.0 / 1024.0,
-                verdict(p.zip_bytes < PACKAGE_GOAL_BYTES)
+                verdict(p.zip_bytes <= PACKAGE_GOAL_BYTES)
             );
         }
     }
+}
 
-    let e = &results.emulator;
-    let _ = writeln!(out, "\n## Emulator throughput\n");
+fn ms(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+fn share_label(memory_mb: Option<u32>) -> String {
+    memory_mb.map_or("whole CPU".into(), |mb| format!("{mb} MB"))
+}
+
+fn cold_path(out: &mut String, cold: &ColdPath, packages: &[Package]) {
+    let _ = writeln!(out, "## Cold path\n");
+    match (&cold.cgroup_version, &cold.cgroup_unavailable) {
+        (Some(version), _) => {
+            let quotas: Vec<String> = cold
+                .shares
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}: {:.4} vCPU = quota {} us",
+                        share_label(s.memory_mb),
+                        s.vcpu,
+                        s.quota_us.unwrap_or(0)
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "Each process starts inside a CPU cgroup ({}) capped at Lambda's share for its memory size (1,769 MB = 1 vCPU), CFS period {} us; {}.",
+                match version {
+                    crate::cgroup::Version::V1 => "v1, `cpu.cfs_quota_us` / `cpu.cfs_period_us`",
+                    crate::cgroup::Version::V2 => "v2, `cpu.max`",
+                },
+                cold.cfs_period_us,
+                quotas.join("; ")
+            );
+        }
+        (None, reason) => {
+            let _ = writeln!(
+                out,
+                "**No CPU cgroup could be made on this machine** ({}): the per-share rows and the goals are not measured; the rows below ran on the whole CPU.",
+                reason.as_deref().unwrap_or("unknown reason")
+            );
+        }
+    }
+    let t = &cold.trust;
     let _ = writeln!(
         out,
-        "{} GetConnection requests over {} keep-alive connections in {:.2} s: **{:.0} requests/s** (goal >= {EMULATOR_GOAL_RPS:.0}: {}).",
-        e.requests,
-        e.connections,
-        e.seconds,
-        e.requests_per_second,
-        verdict(e.requests_per_second >= EMULATOR_GOAL_RPS)
+        "Init: spawn to the first `GET /runtime/invocation/next`; first invocation: the event handed out to the answer; sum: init + first invocation per run; medians and p90 over the runs, after one unrecorded run per subject. \
+TLS: a relay in the runner terminates TLS (rustls, certificates made at bench time: root, intermediate, leaf for `127.0.0.1`) in front of the emulator and moto; plain HTTP goes through the same relay without TLS. Trust store, both transports: `SSL_CERT_FILE` (the functions) and `AWS_CA_BUNDLE` (boto3) = the system bundle `{}` ({} certificates) + the bench CA. \
+The boto3 handler (`bench/python/handler.py`, under the minimal Runtime API loop `bench/python/runtime.py`) makes sync-watcher's calls (below) with module-level clients for sync-watcher's four services.\n",
+        t.system_bundle, t.system_certificates
     );
-    out
+    let _ = writeln!(
+        out,
+        "| arm | subject | share | transport | runs | init ms | p90 | first invocation ms | p90 | sum ms | p90 | peak RSS MiB | throttled ms | connections |"
+    );
+    let _ = writeln!(
+        out,
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for r in &cold.rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {} | {} |",
+            r.arm,
+            r.subject,
+            share_label(r.memory_mb),
+            r.transport.label(),
+            r.runs,
+            ms(r.init.median_ms),
+            ms(r.init.p90_ms),
+            ms(r.first_invocation.median_ms),
+            ms(r.first_invocation.p90_ms),
+            ms(r.sum.median_ms),
+            ms(r.sum.p90_ms),
+            r.peak_rss_mib,
+            r.throttled_ms.map_or("-".into(), ms),
+            r.connections
+        );
+    }
+
+    let base = cold.arms.first().map_or("base", |a| a.label.as_str());
+    let shares: Vec<Option<u32>> = cold.shares.iter().map(|s| s.memory_mb).collect();
+    let _ = writeln!(
+        out,
+        "\n### Floors and functions side by side (TLS, medians)\n"
+    );
+    let mut header = "| subject |".to_owned();
+    let mut rule = "|---|".to_owned();
+    for share in &shares {
+        let label = share_label(*share);
+        let _ = write!(header, " {label} init ms | {label} cold path ms |");
+        rule.push_str("---:|---:|");
+    }
+    let _ = writeln!(out, "{header}\n{rule}");
+    for subject in std::iter::once(HELLO).chain(FUNCTIONS).chain([BOTO3]) {
+        let mut line = format!("| {subject} |");
+        for share in &shares {
+            match cold.row(base, subject, *share, Transport::Tls) {
+                Some(r) => {
+                    let _ = write!(
+                        line,
+                        " {} | {} |",
+                        ms(r.init.median_ms),
+                        ms(r.sum.median_ms)
+                    );
+                }
+                None => line.push_str(" - | - |"),
+            }
+        }
+        let _ = writeln!(out, "{line}");
+    }
+
+    goals(out, cold, base, packages);
+
+    if cold.arms.len() > 1 {
+        let _ = writeln!(out, "\n### Arms (cuts), TLS, medians\n");
+        for arm in &cold.arms {
+            let env = if arm.env.is_empty() {
+                "no extra environment".to_owned()
+            } else {
+                arm.env
+                    .iter()
+                    .map(|e| format!("`{e}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let _ = writeln!(out, "- `{}`: binaries from `{}`; {env}", arm.label, arm.dir);
+        }
+        let _ = writeln!(
+            out,
+            "\n| function | share | arm | init ms | first invocation ms | sum ms | peak RSS MiB |"
+        );
+        let _ = writeln!(out, "|---|---|---|---:|---:|---:|---:|");
+        for subject in std::iter::once(HELLO).chain(FUNCTIONS) {
+            for share in &shares {
+                for arm in &cold.arms {
+                    if let Some(r) = cold.row(&arm.label, subject, *share, Transport::Tls) {
+                        let _ = writeln!(
+                            out,
+                            "| {subject} | {} | {} | {} | {} | {} | {:.1} |",
+                            share_label(*share),
+                            arm.label,
+                            ms(r.init.median_ms),
+                            ms(r.first_invocation.median_ms),
+                            ms(r.sum.median_ms),
+                            r.peak_rss_mib
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    let _ = writeln!(
+        out,
+        "\n### AWS calls of each first invocation\n\nAs the TLS relays read them (service from the SigV4 scope, operation from `X-Amz-Target` or `Action`), in order.\n"
+    );
+    for (subject, calls) in &cold.calls {
+        let calls = if calls.is_empty() {
+            "none".to_owned()
+        } else {
+            calls.join(", ")
+        };
+        let _ = writeln!(out, "- {subject}: {calls}");
+    }
+}
+
+fn goals(out: &mut String, cold: &ColdPath, base: &str, packages: &[Package]) {
+    let _ = writeln!(out, "\n### Goals\n");
+    let small = Some(MEMORY_SIZES[0]);
+    let mut lines = Vec::new();
+    let mut line = |goal: String, measured: String, limit: String, ok: Option<bool>| {
+        let verdict = ok.map_or("not measured", verdict);
+        lines.push(format!("| {goal} | {measured} | {limit} | {verdict} |"));
+    };
+    let tls = |subject: &str, share| cold.row(base, subject, share, Transport::Tls);
+    let plain = |subject: &str, share| cold.row(base, subject, share, Transport::Plain);
+    for function in FUNCTIONS {
+        let (f, hello) = (tls(function, small), tls(HELLO, small));
+        match (f, hello) {
+            (Some(f), Some(h)) => line(
+                format!("{function}: init at 128 MB <= {INIT_VS_HELLO_GOAL} x hello-world's (TLS)"),
+                format!(
+                    "{} ms ({:.2} x)",
+                    ms(f.init.median_ms),
+                    f.init.median_ms / h.init.median_ms
+                ),
+                format!("{} ms", ms(h.init.median_ms * INIT_VS_HELLO_GOAL)),
+                Some(f.init.median_ms <= h.init.median_ms * INIT_VS_HELLO_GOAL),
+            ),
+            _ => line(
+                format!("{function}: init at 128 MB <= {INIT_VS_HELLO_GOAL} x hello-world's (TLS)"),
+                "-".into(),
+                "-".into(),
+                None,
+            ),
+        }
+    }
+    for function in FUNCTIONS {
+        let goal =
+            format!("{function}: cold path at 128 MB <= {COLD_PATH_VS_BOTO3_GOAL} x boto3's (TLS)");
+        match (tls(function, small), tls(BOTO3, small)) {
+            (Some(f), Some(b)) => line(
+                goal,
+                format!(
+                    "{} ms ({:.3} x)",
+                    ms(f.sum.median_ms),
+                    f.sum.median_ms / b.sum.median_ms
+                ),
+                format!("{} ms", ms(b.sum.median_ms * COLD_PATH_VS_BOTO3_GOAL)),
+                Some(f.sum.median_ms <= b.sum.median_ms * COLD_PATH_VS_BOTO3_GOAL),
+            ),
+            _ => line(goal, "-".into(), "-".into(), None),
+        }
+    }
+    let added = |subject: &str, share: Option<u32>| -> Option<f64> {
+        Some(tls(subject, share)?.sum.median_ms - plain(subject, share)?.sum.median_ms)
+    };
+    for share in MEMORY_SIZES.map(Some) {
+        for function in FUNCTIONS {
+            let goal = format!(
+                "{function}: what TLS adds to the cold path at {} <= what it adds to boto3's",
+                share_label(share)
+            );
+            match (added(function, share), added(BOTO3, share)) {
+                (Some(f), Some(b)) => line(
+                    goal,
+                    format!("{} ms", ms(f)),
+                    format!("{} ms", ms(b)),
+                    Some(f <= b),
+                ),
+                _ => line(goal, "-".into(), "-".into(), None),
+            }
+        }
+    }
+    for function in FUNCTIONS {
+        let goal = format!("{function}: arm64 zip <= 3 MiB");
+        match packages.iter().find(|p| p.function == function) {
+            Some(p) => line(
+                goal,
+                format!("{:.2} MiB", p.zip_bytes as f64 / 1024.0 / 1024.0),
+                "3.00 MiB".into(),
+                Some(p.zip_bytes <= PACKAGE_GOAL_BYTES),
+            ),
+            None => line(
+                goal,
+                "not measured (`--skip-package`)".into(),
+                "3.00 MiB".into(),
+                None,
+            ),
+        }
+    }
+    let _ = writeln!(out, "| goal | measured (median) | limit | verdict |");
+    let _ = writeln!(out, "|---|---:|---:|---|");
+    for l in lines {
+        let _ = writeln!(out, "{l}");
+    }
 }
 
 pub fn write(options: &Options, results: &Results) -> Result<(), String> {

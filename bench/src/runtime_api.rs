@@ -2,6 +2,7 @@
 //! when the process first asked for work and when it answered, and keeps the process waiting
 //! after that.
 
+use std::io::{Read as _, Write as _};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -13,11 +14,15 @@ use axum::routing::{get, post};
 use serde_json::Value;
 use tokio::sync::Notify;
 
+use crate::cgroup::CpuCgroup;
+
 const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
 
 #[derive(Default)]
 struct Timeline {
     first_next: Option<Instant>,
+    /// The same moment on the wall clock, to compare with the child's exec.
+    first_next_wall: Option<SystemTime>,
     answered: Option<Instant>,
     failed: Option<String>,
     body: Option<Value>,
@@ -32,13 +37,16 @@ struct Shared {
 /// What one run of a function process looked like.
 #[derive(Debug, Clone)]
 pub struct Run {
-    /// From spawning the process to its first `GET /runtime/invocation/next`.
+    /// From the process's exec (inside its cgroup, if any) to its first
+    /// `GET /runtime/invocation/next`.
     pub init: Duration,
     /// From handing out the event to the function's response.
     pub invocation: Duration,
     pub response: Value,
     /// Peak resident memory of the process (VmHWM), in KiB.
     pub peak_rss_kib: u64,
+    /// How long the process waited for its CPU quota, when it ran in a capped cgroup.
+    pub throttled: Option<Duration>,
 }
 
 pub struct RuntimeApi {
@@ -89,36 +97,67 @@ impl RuntimeApi {
         })
     }
 
-    /// Spawns `command` against this API, waits for its answer (at most `timeout`), then
-    /// stops it.
+    /// Spawns `command` against this API (inside `cgroup` from its first instruction, if
+    /// given), waits for its answer (at most `timeout`), then stops it.
     pub async fn run(
         &self,
         mut command: tokio::process::Command,
         timeout: Duration,
+        cgroup: Option<&CpuCgroup>,
     ) -> Result<Run, String> {
         command
             .env("AWS_LAMBDA_RUNTIME_API", &self.address)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true);
-        let spawned = Instant::now();
+        let procs = cgroup.map(CpuCgroup::procs).transpose()?;
+        let (mut stamps, stamp) = std::io::pipe().map_err(|err| format!("pipe: {err}"))?;
+        // SAFETY: the closure runs in the forked child before exec and only makes system calls
+        // on files opened beforehand (no allocation, no lock): "0" moves the calling process
+        // into the cgroup, so everything the child executes runs under its quota; then it
+        // sends the wall-clock time it is about to exec at. Init starts there: the fork of
+        // the runner and the move (an RCU grace period in cgroup v1, milliseconds) are the
+        // bench's, not the function's.
+        unsafe {
+            command.pre_exec(move || {
+                if let Some(procs) = &procs {
+                    (&*procs).write_all(b"0")?;
+                }
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_nanos();
+                (&stamp).write_all(&now.to_le_bytes())
+            });
+        }
         let mut child = command.spawn().map_err(|err| format!("spawn: {err}"))?;
+        let mut exec_ns = [0u8; 16];
+        stamps
+            .read_exact(&mut exec_ns)
+            .map_err(|err| format!("the child's exec time: {err}"))?;
+        let exec = UNIX_EPOCH + Duration::from_nanos(u128::from_le_bytes(exec_ns) as u64);
         let waited = tokio::time::timeout(timeout, self.shared.done.notified()).await;
         let peak_rss_kib = child.id().map(peak_rss_kib).unwrap_or(0);
         let _ = child.kill().await;
+        let throttled = cgroup.and_then(CpuCgroup::throttled);
         waited.map_err(|_| format!("no answer within {timeout:?}"))?;
         let timeline = lock(&self.shared);
         if let Some(failure) = &timeline.failed {
             return Err(format!("the function failed: {failure}"));
         }
-        let (Some(first_next), Some(answered)) = (timeline.first_next, timeline.answered) else {
+        let (Some(first_next), Some(first_next_wall), Some(answered)) = (
+            timeline.first_next,
+            timeline.first_next_wall,
+            timeline.answered,
+        ) else {
             return Err("the function answered without asking for work".into());
         };
         Ok(Run {
-            init: first_next.duration_since(spawned),
+            init: first_next_wall.duration_since(exec).unwrap_or_default(),
             invocation: answered.duration_since(first_next),
             response: timeline.body.clone().unwrap_or(Value::Null),
             peak_rss_kib,
+            throttled,
         })
     }
 }
@@ -150,6 +189,7 @@ async fn next(State(shared): State<Arc<Shared>>) -> (StatusCode, HeaderMap, Stri
         let first = timeline.first_next.is_none();
         if first {
             timeline.first_next = Some(Instant::now());
+            timeline.first_next_wall = Some(SystemTime::now());
         }
         first
     };

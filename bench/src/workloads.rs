@@ -8,10 +8,11 @@ use e2e::{AlertSink, Emulator, Moto, REGION, log_dir, workspace_root};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::Options;
+use crate::cold_path::{self, ColdPath};
 use crate::runtime_api::{Run, RuntimeApi};
+use crate::{Options, Section};
 
-const FUNCTIONS: [&str; 3] = ["sync-watcher", "blocker-resolver", "connection-auditor"];
+pub const FUNCTIONS: [&str; 3] = ["sync-watcher", "blocker-resolver", "connection-auditor"];
 /// The sweeps' concurrency in the sweep benchmark (the template's default).
 const SWEEP_CONCURRENCY: usize = 8;
 /// connection-auditor lists sync configurations this many links at a time.
@@ -33,17 +34,6 @@ pub struct Machine {
 pub struct Timing {
     pub median_ms: f64,
     pub p90_ms: f64,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ColdStart {
-    pub name: String,
-    pub runs: usize,
-    /// Spawn to the first `GET /runtime/invocation/next` (for boto3: the whole process).
-    pub init: Timing,
-    /// The first invocation, against the emulator with no added latency.
-    pub first_invocation: Option<Timing>,
-    pub peak_rss_mib: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -85,15 +75,17 @@ pub struct Results {
     pub machine: Machine,
     pub profile: String,
     pub quick: bool,
-    pub cold_starts: Vec<ColdStart>,
+    /// Sections this run measured (`--only`).
+    pub sections: Vec<Section>,
+    pub cold_path: Option<ColdPath>,
     pub sweeps: Vec<Sweep>,
     /// Each function and how many times an hour template.yaml's default schedules run it.
     pub schedules: Vec<(String, f64)>,
     pub packages: Vec<Package>,
-    pub emulator: Throughput,
+    pub emulator: Option<Throughput>,
 }
 
-fn timing(mut samples: Vec<Duration>) -> Timing {
+pub fn timing(mut samples: Vec<Duration>) -> Timing {
     samples.sort();
     let at = |q: f64| {
         let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
@@ -105,7 +97,7 @@ fn timing(mut samples: Vec<Duration>) -> Timing {
     }
 }
 
-fn mib(kib: u64) -> f64 {
+pub fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
@@ -130,37 +122,60 @@ fn machine() -> Machine {
     }
 }
 
-struct World {
-    emulator: Emulator,
-    moto: Moto,
+pub struct World {
+    pub emulator: Emulator,
+    pub moto: Moto,
     sink: AlertSink,
     binaries: PathBuf,
+}
+
+/// Where a function process finds the AWS endpoints: the emulator's and moto's (SNS, DynamoDB,
+/// CloudFormation), directly or through a relay.
+pub struct Endpoints {
+    pub codestar: String,
+    pub aws: String,
 }
 
 impl World {
     /// The environment a function process gets: the local services and its configuration.
     fn command(&self, binary: &str) -> tokio::process::Command {
-        let mut command = tokio::process::Command::new(self.binaries.join(binary));
+        let direct = Endpoints {
+            codestar: self.emulator.url.clone(),
+            aws: self.moto.url.clone(),
+        };
+        self.command_at(&self.binaries.join(binary), binary, &direct, 128)
+    }
+
+    /// `program` with a function's environment, as `name`, with `memory_mb` of memory.
+    pub fn command_at(
+        &self,
+        program: &Path,
+        name: &str,
+        endpoints: &Endpoints,
+        memory_mb: u32,
+    ) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(program);
         command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", REGION)
+            .env("AWS_DEFAULT_REGION", REGION)
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", "/nonexistent/gitsync-guard/config")
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
                 "/nonexistent/gitsync-guard/credentials",
             )
-            .env("AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS", &self.emulator.url)
-            .env("AWS_ENDPOINT_URL_SNS", &self.moto.url)
-            .env("AWS_ENDPOINT_URL_DYNAMODB", &self.moto.url)
-            .env("AWS_ENDPOINT_URL_CLOUDFORMATION", &self.moto.url)
-            .env("AWS_LAMBDA_FUNCTION_NAME", binary)
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS", &endpoints.codestar)
+            .env("AWS_ENDPOINT_URL_SNS", &endpoints.aws)
+            .env("AWS_ENDPOINT_URL_DYNAMODB", &endpoints.aws)
+            .env("AWS_ENDPOINT_URL_CLOUDFORMATION", &endpoints.aws)
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{binary}"))
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
             .env("AWS_LAMBDA_LOG_LEVEL", "WARN")
             .env("ALERT_TOPIC_ARN", &self.sink.topic_arn)
@@ -180,7 +195,7 @@ impl World {
         timeout: Duration,
     ) -> Result<Run, String> {
         let api = RuntimeApi::start(event.clone()).await?;
-        api.run(self.command(binary), timeout)
+        api.run(self.command(binary), timeout, None)
             .await
             .map_err(|err| format!("{binary}: {err}"))
     }
@@ -221,9 +236,25 @@ pub async fn run_all(options: &Options) -> Result<Results, String> {
         binaries,
     };
 
-    let runs = if options.quick { 3 } else { 20 };
-    eprintln!("cold starts: {runs} runs each");
-    let cold_starts = cold_starts(&world, runs).await?;
+    let cold_path = if options.runs(Section::ColdPath) {
+        let runs = options
+            .cold_runs
+            .unwrap_or(if options.quick { 2 } else { 20 });
+        eprintln!("cold path: {runs} runs per case");
+        Some(
+            cold_path::run(
+                &world,
+                &options.arms,
+                &world.binaries,
+                runs,
+                options.cfs_period_us,
+                &logs.join("tls"),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
 
     let (sizes, latency_ms): (&[usize], u64) = if options.quick {
         (&[20, 100], 5)
@@ -231,29 +262,36 @@ pub async fn run_all(options: &Options) -> Result<Results, String> {
         (&[100, 1_000, 5_000, 10_000], 25)
     };
     let mut sweeps = Vec::new();
-    for &stacks in sizes {
-        for function in ["sync-watcher", "blocker-resolver", "connection-auditor"] {
-            eprintln!("sweep: {function} over {stacks} stacks, {latency_ms} ms per call");
-            sweeps.push(sweep(&world, function, stacks, latency_ms).await?);
+    if options.runs(Section::Sweeps) {
+        for &stacks in sizes {
+            for function in FUNCTIONS {
+                eprintln!("sweep: {function} over {stacks} stacks, {latency_ms} ms per call");
+                sweeps.push(sweep(&world, function, stacks, latency_ms).await?);
+            }
         }
     }
 
-    let packages = if options.skip_package {
+    let packages = if options.skip_package || !options.runs(Section::Packages) {
         Vec::new()
     } else {
         eprintln!("packages: cargo lambda build --release --arm64 --output-format zip");
         packages()?
     };
 
-    eprintln!("emulator throughput");
-    let requests = if options.quick { 4_000 } else { 40_000 };
-    let emulator = throughput(&world, requests, 4).await?;
+    let emulator = if options.runs(Section::Throughput) {
+        eprintln!("emulator throughput");
+        let requests = if options.quick { 4_000 } else { 40_000 };
+        Some(throughput(&world, requests, 4).await?)
+    } else {
+        None
+    };
 
     Ok(Results {
         machine: machine(),
         profile: options.profile.clone(),
         quick: options.quick,
-        cold_starts,
+        sections: options.sections(),
+        cold_path,
         sweeps,
         schedules: Template::load()
             .functions()
@@ -262,69 +300,6 @@ pub async fn run_all(options: &Options) -> Result<Results, String> {
             .collect(),
         packages,
         emulator,
-    })
-}
-
-async fn cold_starts(world: &World, runs: usize) -> Result<Vec<ColdStart>, String> {
-    let schedule = json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
-    // Each function's first invocation touches the emulator (and the ledger) once or a few times.
-    let cases = [
-        ("hello-lambda", json!({"hello": "world"})),
-        ("sync-watcher", json!({"stack": "platform-vpc"})),
-        ("blocker-resolver", json!({"stack": "platform-vpc"})),
-        ("connection-auditor", schedule),
-    ];
-    let mut results = Vec::new();
-    for (binary, event) in cases {
-        let mut init = Vec::new();
-        let mut invocation = Vec::new();
-        let mut peak = 0;
-        for _ in 0..runs {
-            let run = world
-                .run_once(binary, &event, Duration::from_secs(60))
-                .await?;
-            init.push(run.init);
-            invocation.push(run.invocation);
-            peak = peak.max(run.peak_rss_kib);
-        }
-        results.push(ColdStart {
-            name: binary.to_owned(),
-            runs,
-            init: timing(init),
-            first_invocation: Some(timing(invocation)),
-            peak_rss_mib: Some(mib(peak)),
-        });
-    }
-    results.push(boto3_floor(runs)?);
-    Ok(results)
-}
-
-/// What a boto3 function pays before it does anything: the import and one client.
-fn boto3_floor(runs: usize) -> Result<ColdStart, String> {
-    let python = std::env::var_os("GITSYNC_GUARD_VENV")
-        .map(|venv| PathBuf::from(venv).join("bin/python"))
-        .ok_or("GITSYNC_GUARD_VENV is not set: run through scripts/bench.sh (it sources scripts/tools.sh)")?;
-    let mut samples = Vec::new();
-    for _ in 0..runs {
-        let started = Instant::now();
-        let status = std::process::Command::new(&python)
-            .args([
-                "-c",
-                "import boto3; boto3.client('codestar-connections', region_name='us-east-1')",
-            ])
-            .status()
-            .map_err(|err| format!("boto3 floor: {err}"))?;
-        if !status.success() {
-            return Err(format!("boto3 floor: python exited with {status}"));
-        }
-        samples.push(started.elapsed());
-    }
-    Ok(ColdStart {
-        name: "python3 boto3 import + client".into(),
-        runs,
-        init: timing(samples),
-        first_invocation: None,
-        peak_rss_mib: None,
     })
 }
 
