@@ -9,8 +9,8 @@
 //! otherwise the bench fails.
 //!
 //! Arms compare cuts in one run: the first arm runs the whole matrix; every other arm runs the
-//! three functions (and its hello-lambda, if its directory has one) over TLS at each share,
-//! from its own directory of binaries and with its own extra environment.
+//! function binaries its directory holds (one at least, and its hello-lambda if it has one)
+//! over TLS at each share, with its own extra environment.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -361,7 +361,8 @@ pub async fn run(
         for name in std::iter::once(HELLO).chain(FUNCTIONS) {
             let binary = dir.join(name);
             if !binary.is_file() {
-                if name == HELLO && !base {
+                // A cut's arm may hold only the binaries it compares.
+                if !base {
                     continue;
                 }
                 return Err(format!(
@@ -376,6 +377,13 @@ pub async fn run(
                 event: event_for(name),
                 arm_env: true,
             });
+        }
+        if !base && subjects.is_empty() {
+            return Err(format!(
+                "arm {}: no function binary in {}",
+                arm.label,
+                dir.display()
+            ));
         }
         if base {
             subjects.push(Subject {

@@ -118,7 +118,7 @@ impl Trust {
             .signed_by(&leaf_key, &intermediate, &intermediate_key)
             .map_err(tls)?;
 
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
         let server = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|err| format!("TLS versions: {err}"))?

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The cuts of BENCH.md's cold path, each built as it shipped, so that one benchmark run measures
+# them side by side: sync-watcher's release binary at the revision before and after each cut,
+# or with the one build setting a cut changes. Prints the runner's --arm arguments, one per
+# line, for scripts/bench.sh. Each arm's binary lands in $CARGO_TARGET_DIR/arms/LABEL/;
+# builds are incremental, so a second run costs only what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+root="$target/arms"
+mkdir -p "$root/src"
+
+# Before the cuts: every SDK client with its own default HTTPS client (rustls on aws-lc).
+BEFORE=43111a6
+# One HTTPS client shared by every SDK client, still on aws-lc.
+SHARED_CLIENT=07db0e7
+
+# arm LABEL REVISION TARGET_SUBDIR [ENV=VALUE ...] [-- CARGO_ARGS...]: builds sync-watcher at
+# REVISION (a clean export of it; HEAD means the working tree) into a target directory shared
+# by the arms with the same dependency build, and keeps the binary under the arm's label.
+arm() {
+  local label=$1 revision=$2 subdir=$3
+  shift 3
+  local -a build_env=() cargo_args=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do build_env+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  cargo_args=("$@")
+  local src=$PWD
+  if [ "$revision" != HEAD ]; then
+    src="$root/src/$revision"
+    if [ ! -f "$src/Cargo.toml" ]; then
+      mkdir -p "$src"
+      git archive "$revision" | tar -x -C "$src"
+    fi
+  fi
+  echo "arms: $label (sync-watcher at $revision${build_env[*]:+, ${build_env[*]}}${cargo_args[*]:+, ${cargo_args[*]}})" >&2
+  (cd "$src" && env ${build_env[@]+"${build_env[@]}"} CARGO_TARGET_DIR="$root/$subdir" \
+    cargo build --release --quiet -p sync-watcher ${cargo_args[@]+"${cargo_args[@]}"})
+  mkdir -p "$root/$label"
+  cp "$root/$subdir/release/sync-watcher" "$root/$label/sync-watcher"
+  echo "--arm"
+  echo "$label=$root/$label"
+}
+
+# default_trust_store LABEL: the arm reads its CA certificates as provided.al2023 does when the
+# template sets no SSL_CERT_FILE: the bundle file and then every file of the cert directories.
+default_trust_store() {
+  echo "--arm-env"
+  echo "$1:SSL_CERT_DIR={al2023_certs}"
+}
+
+arm sdk-default-clients "$BEFORE" aws-lc
+default_trust_store sdk-default-clients
+arm one-shared-client "$SHARED_CLIENT" aws-lc
+default_trust_store one-shared-client
+arm shared-client-no-jitter "$SHARED_CLIENT" aws-lc-no-jitter AWS_LC_SYS_NO_JITTER_ENTROPY=1
+default_trust_store shared-client-no-jitter
+# ring, before SSL_CERT_FILE: the base arm's binaries with the default trust store.
+echo "--arm"
+echo "ring-default-trust-store"
+default_trust_store ring-default-trust-store
+arm opt-level-s HEAD opt-s -- --config 'profile.release.opt-level="s"'
+arm opt-level-z HEAD opt-z -- --config 'profile.release.opt-level="z"'
