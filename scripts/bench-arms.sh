@@ -42,6 +42,12 @@ arm() {
   echo "$label=$root/$label"
 }
 
+# note LABEL TEXT: what the arm changes, for BENCH.md.
+note() {
+  echo "--arm-note"
+  echo "$1:$2"
+}
+
 # default_trust_store LABEL: the arm reads its CA certificates as provided.al2023 does when the
 # template sets no SSL_CERT_FILE: the bundle file and then every file of the cert directories.
 default_trust_store() {
@@ -51,13 +57,19 @@ default_trust_store() {
 
 arm sdk-default-clients "$BEFORE" aws-lc
 default_trust_store sdk-default-clients
+note sdk-default-clients "Before the cuts: each SDK client builds the SDK's default HTTPS client (rustls on aws-lc), so four TLS configurations and pools; the default trust store."
 arm one-shared-client "$SHARED_CLIENT" aws-lc
 default_trust_store one-shared-client
+note one-shared-client "Cut 1: one HTTPS client for every SDK client, still on aws-lc."
 arm shared-client-no-jitter "$SHARED_CLIENT" aws-lc-no-jitter AWS_LC_SYS_NO_JITTER_ENTROPY=1
 default_trust_store shared-client-no-jitter
+note shared-client-no-jitter "Cut 1 built with AWS_LC_SYS_NO_JITTER_ENTROPY=1: aws-lc seeds from the OS alone, without CPU jitter entropy (what the jitter costs)."
 # ring, before SSL_CERT_FILE: the base arm's binaries with the default trust store.
 echo "--arm"
 echo "ring-default-trust-store"
 default_trust_store ring-default-trust-store
+note ring-default-trust-store "Cut 2: the crypto provider is ring (no aws-lc, so no jitter entropy); still the default trust store. The base arm adds cut 3, SSL_CERT_FILE."
 arm opt-level-s HEAD opt-s -- --config 'profile.release.opt-level="s"'
+note opt-level-s "The base build at opt-level s."
 arm opt-level-z HEAD opt-z -- --config 'profile.release.opt-level="z"'
+note opt-level-z "The base build at opt-level z."

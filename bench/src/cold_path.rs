@@ -39,6 +39,8 @@ pub struct Arm {
     pub label: String,
     pub dir: Option<PathBuf>,
     pub env: Vec<(String, Option<String>)>,
+    /// What the arm changes, for the report.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -46,6 +48,9 @@ pub struct ArmInfo {
     pub label: String,
     pub dir: String,
     pub env: Vec<String>,
+    pub note: Option<String>,
+    /// The size in bytes of each function binary the arm ran.
+    pub binary_bytes: Vec<(String, u64)>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -355,6 +360,14 @@ pub async fn run(
                 .env
                 .iter()
                 .map(|(k, v)| v.as_ref().map_or(format!("-{k}"), |v| format!("{k}={v}")))
+                .collect(),
+            note: arm.note.clone(),
+            binary_bytes: FUNCTIONS
+                .iter()
+                .filter_map(|name| {
+                    let size = std::fs::metadata(dir.join(name)).ok()?.len();
+                    Some((name.to_string(), size))
+                })
                 .collect(),
         });
         let mut subjects = Vec::new();

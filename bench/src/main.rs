@@ -5,6 +5,7 @@
 //! gitsync-bench [--quick] [--profile release|debug] [--out DIR] [--skip-package]
 //!               [--only SECTION[,SECTION...]] [--runs N] [--cfs-period-us US]
 //!               [--arm LABEL[=DIR]]... [--arm-env LABEL:KEY=VALUE | LABEL:KEY]...
+//!               [--arm-note LABEL:TEXT]...
 //! ```
 //!
 //! 1. The cold path as Lambda gives it (`cold-path`): init (spawn to the first
@@ -34,7 +35,8 @@
 //!   Amazon Linux 2023's default trust store loading: the system cert directory's entries
 //!   and the bench CA). The base arm is labelled `base` (its env can be set the same way);
 //!   it runs the whole matrix, every other arm the functions over TLS. E.g.
-//!   `--arm al2023 --arm-env 'al2023:SSL_CERT_DIR={al2023_certs}'`.
+//!   `--arm al2023 --arm-env 'al2023:SSL_CERT_DIR={al2023_certs}'`. `--arm-note LABEL:TEXT`
+//!   says in the report what the arm changes.
 //!
 //! Writes `DIR/BENCH.md` and `DIR/results.json`.
 
@@ -57,6 +59,7 @@ const USAGE: &str =
     "usage: gitsync-bench [--quick] [--profile release|debug] [--out DIR] [--skip-package]
                      [--only SECTION[,SECTION...]] [--runs N] [--cfs-period-us US]
                      [--arm LABEL[=DIR]]... [--arm-env LABEL:KEY=VALUE | LABEL:KEY]...
+                     [--arm-note LABEL:TEXT]...
 sections: cold-path, sweeps, packages, throughput (default: all)
 arm env values may name {bundle}, {ca} and {al2023_certs}; the base arm is `base`";
 
@@ -119,6 +122,7 @@ fn parse_args() -> Result<Options, String> {
             label: "base".into(),
             dir: None,
             env: Vec::new(),
+            note: None,
         }],
     };
     let mut args = std::env::args().skip(1);
@@ -182,6 +186,7 @@ fn parse_args() -> Result<Options, String> {
                     label,
                     dir,
                     env: Vec::new(),
+                    note: None,
                 });
             }
             "--arm-env" => {
@@ -201,6 +206,20 @@ fn parse_args() -> Result<Options, String> {
                         "--arm-env {spec}: no arm {label:?} (give --arm first)"
                     ))?;
                 arm.env.push((key, val));
+            }
+            "--arm-note" => {
+                let spec = value("LABEL:TEXT")?;
+                let (label, text) = spec
+                    .split_once(':')
+                    .ok_or(format!("--arm-note {spec}: expected LABEL:TEXT"))?;
+                let arm = options
+                    .arms
+                    .iter_mut()
+                    .find(|a| a.label == label)
+                    .ok_or(format!(
+                        "--arm-note {spec}: no arm {label:?} (give --arm first)"
+                    ))?;
+                arm.note = Some(text.trim().to_owned());
             }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}; see --help")),

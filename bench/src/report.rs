@@ -285,7 +285,21 @@ The boto3 handler (`bench/python/handler.py`, under the minimal Runtime API loop
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            let _ = writeln!(out, "- `{}`: binaries from `{}`; {env}", arm.label, arm.dir);
+            let sizes = arm
+                .binary_bytes
+                .iter()
+                .map(|(name, bytes)| format!("{name} {bytes} bytes"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let note = arm
+                .note
+                .as_deref()
+                .map_or(String::new(), |n| format!("{n} "));
+            let _ = writeln!(
+                out,
+                "- `{}`: {note}(binaries from `{}`: {sizes}; {env})",
+                arm.label, arm.dir
+            );
         }
         let _ = writeln!(
             out,
