@@ -4,6 +4,9 @@ use std::time::{Duration, SystemTime};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_config::environment::{
+    EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+};
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_codestarconnections::config::SharedHttpClient;
 use aws_sdk_codestarconnections::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -39,7 +42,18 @@ impl AwsClients {
     /// enough that one hung connection cannot eat the whole Lambda timeout.
     pub async fn load() -> Result<Self, ClientsError> {
         check_trust_store(std::env::var_os("SSL_CERT_FILE"))?;
-        let config = aws_config::defaults(BehaviorVersion::latest())
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        // Lambda hands the function its credentials and region in environment variables, where
+        // the SDK's default chains look first. Read from there directly, the rest of the chains
+        // (profile, SSO, web identity with its STS client, ECS, IMDS) is not built at every cold
+        // start; without the variables (a developer's profile), the default chains apply.
+        if env_is_set("AWS_ACCESS_KEY_ID") {
+            loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+        }
+        if env_is_set("AWS_REGION") || env_is_set("AWS_DEFAULT_REGION") {
+            loader = loader.region(EnvironmentVariableRegionProvider::new());
+        }
+        let config = loader
             .http_client(https_client())
             .retry_config(RetryConfig::standard().with_max_attempts(3))
             .timeout_config(
@@ -87,6 +101,10 @@ pub fn https_client() -> SharedHttpClient {
         connector.set_proxy_config(Some(ProxyConfig::from_env()));
         connector.build()
     })
+}
+
+fn env_is_set(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|value| !value.is_empty())
 }
 
 /// A mistyped `SSL_CERT_FILE` fails at cold start with its path, not later as an unknown issuer
