@@ -7,7 +7,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
-use regex::Regex;
+// regex-lite, not regex: these patterns are ASCII and tiny, and compiling them with regex's
+// full engine was a fifth of a cold start's instructions (BENCH.md); the SDK already links it.
+use regex_lite::Regex;
 use thiserror::Error;
 
 use crate::domain::alert::{Account, AlertFormat};
