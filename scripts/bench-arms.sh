@@ -14,6 +14,10 @@ mkdir -p "$root/src"
 BEFORE=43111a6
 # One HTTPS client shared by every SDK client, still on aws-lc.
 SHARED_CLIENT=07db0e7
+# That client on ring; SSL_CERT_FILE in the template.
+RING=a4b85e2
+# Credentials and region straight from Lambda's environment variables.
+ENV_CREDENTIALS=4ca9be9
 
 # arm LABEL REVISION TARGET_SUBDIR [ENV=VALUE ...] [-- CARGO_ARGS...]: builds sync-watcher at
 # REVISION (a clean export of it; HEAD means the working tree) into a target directory shared
@@ -64,12 +68,14 @@ note one-shared-client "Cut 1: one HTTPS client for every SDK client, still on a
 arm shared-client-no-jitter "$SHARED_CLIENT" aws-lc-no-jitter AWS_LC_SYS_NO_JITTER_ENTROPY=1
 default_trust_store shared-client-no-jitter
 note shared-client-no-jitter "Cut 1 built with AWS_LC_SYS_NO_JITTER_ENTROPY=1: aws-lc seeds from the OS alone, without CPU jitter entropy (what the jitter costs)."
-# ring, before SSL_CERT_FILE: the base arm's binaries with the default trust store.
-echo "--arm"
-echo "ring-default-trust-store"
-default_trust_store ring-default-trust-store
-note ring-default-trust-store "Cut 2: the crypto provider is ring (no aws-lc, so no jitter entropy); still the default trust store. The base arm adds cut 3, SSL_CERT_FILE."
-arm opt-level-s HEAD opt-s -- --config 'profile.release.opt-level="s"'
-note opt-level-s "The base build at opt-level s."
+arm ring-provider "$RING" ring
+default_trust_store ring-provider
+note ring-provider "Cut 2: rustls on ring instead of aws-lc (so no jitter entropy), still the default trust store."
+arm ring-cert-file "$RING" ring
+note ring-cert-file "Cut 3: the same binary with SSL_CERT_FILE alone, as the template sets it: the bundle read once."
+arm env-credentials "$ENV_CREDENTIALS" ring
+note env-credentials "Cut 4: credentials and region read from Lambda's environment variables, without building the rest of the SDK's default chains (opt-level 3, as until then)."
+arm regex-lite HEAD ring -- --config 'profile.release.opt-level=3'
+note regex-lite "Cut 5: the configuration's patterns on regex-lite; the base build at opt-level 3."
 arm opt-level-z HEAD opt-z -- --config 'profile.release.opt-level="z"'
-note opt-level-z "The base build at opt-level z."
+note opt-level-z "The base build at opt-level z. The base itself is cut 6: opt-level s."
