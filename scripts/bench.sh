@@ -31,3 +31,5 @@ if [ "$arms" = yes ]; then
 fi
 "$target/release/gitsync-bench" --profile release --out bench-results ${args[@]+"${args[@]}"}
 cp bench-results/BENCH.md BENCH.md
+# What the runner cannot measure itself: where init goes, measured with callgrind (dated).
+cat bench/obstacles.md >> BENCH.md
