@@ -198,34 +198,37 @@ fn parse_args() -> Result<Options, String> {
                     Some((key, val)) => (key.to_owned(), Some(val.to_owned())),
                     None => (setting.to_owned(), None),
                 };
-                let arm = options
-                    .arms
-                    .iter_mut()
-                    .find(|a| a.label == label)
-                    .ok_or(format!(
-                        "--arm-env {spec}: no arm {label:?} (give --arm first)"
-                    ))?;
-                arm.env.push((key, val));
+                arm_named(&mut options.arms, "--arm-env", &spec, label)?
+                    .env
+                    .push((key, val));
             }
             "--arm-note" => {
                 let spec = value("LABEL:TEXT")?;
                 let (label, text) = spec
                     .split_once(':')
                     .ok_or(format!("--arm-note {spec}: expected LABEL:TEXT"))?;
-                let arm = options
-                    .arms
-                    .iter_mut()
-                    .find(|a| a.label == label)
-                    .ok_or(format!(
-                        "--arm-note {spec}: no arm {label:?} (give --arm first)"
-                    ))?;
-                arm.note = Some(text.trim().to_owned());
+                arm_named(&mut options.arms, "--arm-note", &spec, label)?.note =
+                    Some(text.trim().to_owned());
             }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}; see --help")),
         }
     }
     Ok(options)
+}
+
+/// The arm an `--arm-env` or `--arm-note` names, which an earlier `--arm` must have added.
+fn arm_named<'a>(
+    arms: &'a mut [Arm],
+    flag: &str,
+    spec: &str,
+    label: &str,
+) -> Result<&'a mut Arm, String> {
+    arms.iter_mut()
+        .find(|arm| arm.label == label)
+        .ok_or(format!(
+            "{flag} {spec}: no arm {label:?} (give --arm first)"
+        ))
 }
 
 #[tokio::main]
