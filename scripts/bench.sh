@@ -6,7 +6,7 @@
 # emulator throughput. Writes BENCH.md at the top of the repository and
 # bench-results/results.json. Besides the current build, the cold path measures the cuts that
 # made it (scripts/bench-arms.sh builds each as it shipped; --no-arms or --quick skips them).
-# Takes about fifteen minutes after the release builds. Other arguments go to the runner (e.g.
+# Takes about 12 minutes after the release builds. Other arguments go to the runner (e.g.
 # --quick, --skip-package, --only cold-path, --arm LABEL=DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
