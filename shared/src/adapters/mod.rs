@@ -46,7 +46,7 @@ impl Wiring {
         source: &'static str,
     ) -> Result<Self, StartError> {
         let config = CommonConfig::from_env(env)?;
-        let clients = AwsClients::load().await?;
+        let clients = AwsClients::load(env).await?;
         let origin = Origin {
             account: config.account.clone(),
             region: clients.region(),

@@ -12,6 +12,7 @@ use aws_sdk_codestarconnections::config::SharedHttpClient;
 use aws_sdk_codestarconnections::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use thiserror::Error;
 
+use crate::config::Env;
 use crate::ports::{ApiError, ApiErrorKind};
 
 #[derive(Debug, Error)]
@@ -40,17 +41,18 @@ pub struct AwsClients {
 impl AwsClients {
     /// Standard retry (3 attempts, with backoff and throttling handling); timeouts short
     /// enough that one hung connection cannot eat the whole Lambda timeout.
-    pub async fn load() -> Result<Self, ClientsError> {
+    pub async fn load<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ClientsError> {
+        // Read raw, as the TLS stack reads it, so that the path checked is the path it opens.
         check_trust_store(std::env::var_os("SSL_CERT_FILE"))?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         // Lambda hands the function its credentials and region in environment variables, where
         // the SDK's default chains look first. Read from there directly, the rest of the chains
         // (profile, SSO, web identity with its STS client, ECS, IMDS) is not built at every cold
         // start; without the variables (a developer's profile), the default chains apply.
-        if env_is_set("AWS_ACCESS_KEY_ID") {
+        if env.optional("AWS_ACCESS_KEY_ID").is_some() {
             loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
         }
-        if env_is_set("AWS_REGION") || env_is_set("AWS_DEFAULT_REGION") {
+        if env.optional("AWS_REGION").is_some() || env.optional("AWS_DEFAULT_REGION").is_some() {
             loader = loader.region(EnvironmentVariableRegionProvider::new());
         }
         let config = loader
@@ -101,10 +103,6 @@ pub fn https_client() -> SharedHttpClient {
         connector.set_proxy_config(Some(ProxyConfig::from_env()));
         connector.build()
     })
-}
-
-fn env_is_set(name: &str) -> bool {
-    std::env::var_os(name).is_some_and(|value| !value.is_empty())
 }
 
 /// A mistyped `SSL_CERT_FILE` fails at cold start with its path, not later as an unknown issuer
