@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::domain::alert::{Account, AlertFormat, Origin, RenderedAlert};
 use crate::domain::connections::{Connection, Host};
+use crate::domain::selfwatch::{Heartbeat, Job};
 use crate::domain::sync::{
     BlockerStatus, RepositoryLink, SyncAttempt, SyncBlocker, SyncConfiguration,
 };
@@ -15,8 +16,8 @@ use crate::ledger::{
 };
 use crate::outbox::{DedupePolicy, Outbox};
 use crate::ports::{
-    AlertLedger, ApiError, ApiErrorKind, Clock, ConnectionsApi, GitSyncApi, Notifier, NotifyError,
-    StackStatusLookup, StatusStore,
+    AlertLedger, ApiError, ApiErrorKind, Clock, ConnectionsApi, GitSyncApi, HeartbeatStore,
+    Notifier, NotifyError, StackStatusLookup, StatusStore,
 };
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -309,11 +310,17 @@ pub struct InMemoryLedger {
     entries: Mutex<BTreeMap<LedgerKey, FakeEntry>>,
     tokens: AtomicUsize,
     statuses: Mutex<BTreeMap<String, StatusRecord>>,
+    heartbeats: Mutex<BTreeMap<Job, Heartbeat>>,
 }
 
 impl InMemoryLedger {
     pub fn state(&self, key: &LedgerKey) -> Option<EntryState> {
         lock(&self.entries).get(key).map(|entry| entry.state)
+    }
+
+    /// Every item held: alert entries, status records and heartbeats.
+    pub fn item_count(&self) -> usize {
+        lock(&self.entries).len() + lock(&self.statuses).len() + lock(&self.heartbeats).len()
     }
 
     /// Records an entry as published at `claimed_at`, as an earlier run would have.
@@ -401,6 +408,26 @@ impl AlertLedger for InMemoryLedger {
             entry.state = EntryState::Closed;
         }
         Ok(())
+    }
+}
+
+impl HeartbeatStore for InMemoryLedger {
+    async fn record_heartbeat(&self, job: Job, at: SystemTime) -> Result<(), LedgerError> {
+        let mut heartbeats = lock(&self.heartbeats);
+        let first_completed_at = heartbeats.get(&job).map_or(at, |b| b.first_completed_at);
+        heartbeats.insert(
+            job,
+            Heartbeat {
+                job,
+                completed_at: at,
+                first_completed_at,
+            },
+        );
+        Ok(())
+    }
+
+    async fn heartbeats(&self) -> Result<Vec<Heartbeat>, LedgerError> {
+        Ok(lock(&self.heartbeats).values().copied().collect())
     }
 }
 

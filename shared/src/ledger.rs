@@ -16,6 +16,7 @@
 //! | a resolver decision | `resolver#STACK` | `MODE#resolution#BLOCKER_ID`, `MODE#held#GUARD#BLOCKER_ID`, `MODE#failed#BLOCKER_ID` | blocker-resolver |
 //! | an audit digest | `audit#digest` | `digest#COUNT#HASH` | connection-auditor |
 //! | a status record | `audit#status` | the connection or host ARN | connection-auditor |
+//! | a heartbeat | `heartbeat` | the job (`watch`, `sweep`, `audit`) | the job's function, after each complete run |
 //!
 //! Alert items ([`LedgerKey`]) carry `state` (`pending`, `sent` or `closed`), `claimed_at`,
 //! and while pending `token` and `lease_until`: a claim is a conditional put, so that one
@@ -24,6 +25,10 @@
 //!
 //! Status records ([`StatusRecord`]) carry `kind` (`connection` or `host`), `status`,
 //! `since` and `last_alerted_at`: what the auditor saw last run.
+//!
+//! Heartbeats ([`crate::domain::selfwatch::Heartbeat`]) carry `completed_at` (the latest
+//! complete run) and `first_completed_at` (the first one, kept by every later write): the daily
+//! report reads them to say when each job last completed and which one is overdue.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -31,6 +36,7 @@ use std::time::{Duration, SystemTime};
 use thiserror::Error;
 
 use crate::domain::connections::ResourceKind;
+use crate::domain::selfwatch::Job;
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 #[error("the alert ledger failed: {0}")]
@@ -41,6 +47,10 @@ pub const STATUS_SCOPE: &str = "audit#status";
 /// Status records outlive any reminder interval; a resource gone for this long is forgotten.
 pub const STATUS_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 const BLOCKER_ALERT: &str = "blocker#";
+/// The partition of the scheduled jobs' heartbeats.
+pub const HEARTBEAT_SCOPE: &str = "heartbeat";
+/// A heartbeat outlives any schedule by far; a job gone this long is forgotten.
+pub const HEARTBEAT_RETENTION: Duration = STATUS_RETENTION;
 
 /// One alert item: `scope` (`pk`) groups the items of one stack or resource, `item` (`sk`)
 /// names one alert within it. Built only by the constructors below.
@@ -136,6 +146,11 @@ impl LedgerKey {
     /// The status record of a connection or host.
     pub fn status(arn: &str) -> Self {
         Self::new(STATUS_SCOPE, arn)
+    }
+
+    /// The heartbeat of a scheduled job.
+    pub fn heartbeat(job: Job) -> Self {
+        Self::new(HEARTBEAT_SCOPE, job.as_str())
     }
 }
 
@@ -330,6 +345,7 @@ mod tests {
                 "audit#digest/digest#2#000000000000000000000000000000ff",
             ),
             (LedgerKey::status("arn:x"), "audit#status/arn:x"),
+            (LedgerKey::heartbeat(Job::Sweep), "heartbeat/sweep"),
         ];
         for (key, expected) in cases {
             assert_eq!(key.to_string(), expected);

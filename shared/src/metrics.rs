@@ -35,6 +35,7 @@
 //! | `HostsUnhealthy` | Count | connection-auditor | hosts not AVAILABLE |
 //! | `StacksAffected` | Count | connection-auditor | stacks stalled behind an unhealthy connection |
 //! | `AuditErrors` | Count | connection-auditor | calls of an audit that failed |
+//! | `CompleteRuns` | Count | all three | 1 for a scheduled run that covered its whole inventory, 0 for one that could not (the heartbeat alarms count it) |
 //!
 //! ```
 //! use std::time::{Duration, SystemTime};
@@ -103,6 +104,7 @@ pub enum Metric {
     HostsUnhealthy,
     StacksAffected,
     AuditErrors,
+    CompleteRuns,
 }
 
 const SYNC_WATCHER: &str = "sync-watcher";
@@ -110,7 +112,7 @@ const BLOCKER_RESOLVER: &str = "blocker-resolver";
 const CONNECTION_AUDITOR: &str = "connection-auditor";
 
 impl Metric {
-    pub const ALL: [Metric; 21] = [
+    pub const ALL: [Metric; 22] = [
         Self::AlertsPublished,
         Self::RemindersPublished,
         Self::RecoveriesPublished,
@@ -132,6 +134,7 @@ impl Metric {
         Self::HostsUnhealthy,
         Self::StacksAffected,
         Self::AuditErrors,
+        Self::CompleteRuns,
     ];
 
     /// The metric's name in CloudWatch.
@@ -158,6 +161,7 @@ impl Metric {
             Self::HostsUnhealthy => "HostsUnhealthy",
             Self::StacksAffected => "StacksAffected",
             Self::AuditErrors => "AuditErrors",
+            Self::CompleteRuns => "CompleteRuns",
         }
     }
 
@@ -192,6 +196,7 @@ impl Metric {
             | Self::HostsUnhealthy
             | Self::StacksAffected
             | Self::AuditErrors => &[CONNECTION_AUDITOR],
+            Self::CompleteRuns => &[SYNC_WATCHER, BLOCKER_RESOLVER, CONNECTION_AUDITOR],
         }
     }
 
@@ -283,6 +288,11 @@ impl Metrics {
             None => self.values.push((metric, value)),
         }
         self
+    }
+
+    /// A scheduled run's heartbeat: 1 when it covered its whole inventory, else 0.
+    pub fn heartbeat(&mut self, complete: bool) -> &mut Self {
+        self.count(Metric::CompleteRuns, usize::from(complete))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -15,9 +15,10 @@
 use std::time::{Duration, SystemTime};
 
 use thiserror::Error;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::domain::alert::{Alert, AlertFormat, Origin, RenderedAlert, render};
+use crate::domain::selfwatch::test_alert;
 use crate::ledger::{Claim, LedgerError, LedgerKey};
 use crate::ports::{AlertLedger, Clock, Notifier, NotifyError};
 
@@ -111,6 +112,14 @@ impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {
     /// Publishes without a ledger key: for messages that are not about one thing (a summary).
     pub async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
         self.notifier.publish(&self.render(alert)).await
+    }
+
+    /// The function's test alert, through the real path (format, topic, key) and no ledger:
+    /// it proves delivery and changes nothing a later run reads.
+    pub async fn send_test_alert(&self) -> Result<(), NotifyError> {
+        let alert = test_alert(self.source, self.clock.now());
+        info!(function = self.source, "sending a test alert");
+        self.publish(&alert).await
     }
 
     /// Publishes `alert` unless the ledger says it was already published under `key`.
@@ -280,6 +289,32 @@ mod tests {
             message
                 .attributes
                 .contains(&("account".to_owned(), "123456789012".to_owned()))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_test_alert_is_one_message_of_kind_test_and_touches_no_ledger_item() {
+        let outbox = outbox();
+        outbox.send_test_alert().await.expect("publishes");
+        let published = outbox.notifier.published();
+        assert_eq!(published.len(), 1);
+        let message = &published[0];
+        assert!(
+            message
+                .attributes
+                .contains(&("kind".to_owned(), "test".to_owned()))
+        );
+        assert!(
+            message.message.contains("nothing is wrong"),
+            "{}",
+            message.message
+        );
+        assert!(message.message.contains("Function:"), "{}", message.message);
+        assert_eq!(outbox.ledger.item_count(), 0);
+        outbox.notifier.fail_next(1);
+        assert!(
+            outbox.send_test_alert().await.is_err(),
+            "a failure is an error"
         );
     }
 

@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use crate::domain::alert::RenderedAlert;
 use crate::domain::connections::{Connection, Host};
+use crate::domain::selfwatch::{Heartbeat, Job};
 use crate::domain::sync::{RepositoryLink, SyncAttempt, SyncBlocker, SyncConfiguration};
 use crate::ledger::{Claim, LedgerEntry, LedgerError, LedgerKey, LedgerQuery, StatusRecord};
 
@@ -178,6 +179,19 @@ pub trait StatusStore: Send + Sync {
 
     /// Forgets a resource (deleted, or healthy again).
     fn forget_status(&self, arn: &str) -> impl Future<Output = Result<(), LedgerError>> + Send;
+}
+
+/// The scheduled jobs' heartbeats, kept in the ledger table.
+pub trait HeartbeatStore: Send + Sync {
+    /// Records a complete run of `job` at `at` (keeping the first one on record).
+    fn record_heartbeat(
+        &self,
+        job: Job,
+        at: SystemTime,
+    ) -> impl Future<Output = Result<(), LedgerError>> + Send;
+
+    /// Every job's heartbeat on record.
+    fn heartbeats(&self) -> impl Future<Output = Result<Vec<Heartbeat>, LedgerError>> + Send;
 }
 
 /// The time, injectable so that tests can move it.

@@ -29,10 +29,13 @@ use futures::stream::{self, StreamExt};
 use gitsync::adapters::{AwsOutbox, SdkGitSync, SdkStackStatus, StartError, Wiring};
 use gitsync::config::{ConfigError, Env};
 use gitsync::domain::event::{EventError, Incoming};
+use gitsync::domain::selfwatch::Job;
 use gitsync::domain::sync::SyncStatus;
 use gitsync::inventory::GitSyncInventory;
 use gitsync::outbox::Outbox;
-use gitsync::ports::{AlertLedger, Clock, GitSyncApi, Notifier, StackStatusLookup};
+use gitsync::ports::{
+    AlertLedger, Clock, GitSyncApi, HeartbeatStore, Notifier, NotifyError, StackStatusLookup,
+};
 use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
@@ -83,6 +86,8 @@ impl FromStr for Mode {
 pub enum ResolverError {
     #[error("malformed event: {0}")]
     Event(#[from] EventError),
+    #[error("the test alert was not published: {0}")]
+    TestAlert(NotifyError),
     #[error(
         "{} failure(s) on stack {stack}; a retry resolves nothing twice. {}",
         failures.len(),
@@ -112,7 +117,7 @@ impl ResolverError {
     /// What the invocation did before it failed (nothing, for a malformed event).
     pub fn outcome(&self) -> Option<&Outcome> {
         match self {
-            Self::Event(_) => None,
+            Self::Event(_) | Self::TestAlert(_) => None,
             Self::Stack { outcome, .. } | Self::Sweep { outcome, .. } => Some(outcome),
         }
     }
@@ -137,6 +142,7 @@ impl From<ResolverError> for lambda_runtime::Diagnostic {
     fn from(error: ResolverError) -> Self {
         let error_type = match &error {
             ResolverError::Event(_) => "MalformedEvent",
+            ResolverError::TestAlert(_) => "AlertNotPublished",
             ResolverError::Stack { .. } => "StackFailed",
             ResolverError::Sweep { .. } => "SweepIncomplete",
         };
@@ -256,7 +262,7 @@ where
     G: GitSyncApi,
     S: StackStatusLookup,
     N: Notifier,
-    L: AlertLedger,
+    L: AlertLedger + HeartbeatStore,
     C: Clock,
 {
     /// Handles one invocation, then writes its metrics (one EMF line) whatever the result.
@@ -264,7 +270,9 @@ where
         let started = Instant::now();
         let result = self.dispatch(payload).await;
         let outcome = result.as_ref().map_or_else(ResolverError::outcome, Some);
-        if let Some(metrics) = outcome.and_then(|outcome| metrics::of(outcome, started.elapsed())) {
+        let complete = result.is_ok();
+        let elapsed = started.elapsed();
+        if let Some(metrics) = outcome.and_then(|outcome| metrics::of(outcome, complete, elapsed)) {
             // Straight to stdout, not through tracing: CloudWatch extracts EMF only from a
             // log line that is the JSON document itself.
             println!("{}", metrics.line(self.outbox.now()));
@@ -291,6 +299,17 @@ where
             ),
             Incoming::StackRequest { stack } => self.one_stack(&stack, &self.region).await?,
             Incoming::Schedule => self.sweep().await?,
+            Incoming::TestAlert => {
+                self.outbox
+                    .send_test_alert()
+                    .await
+                    .map_err(ResolverError::TestAlert)?;
+                Outcome {
+                    published: 1,
+                    note: "test alert published: nothing is wrong".into(),
+                    ..Outcome::new("test", mode)
+                }
+            }
             Incoming::RepositorySync(_) => Outcome::ignored(
                 mode,
                 "repository sync events name no stack; the sweep covers their stacks".into(),
@@ -387,6 +406,17 @@ where
                     error!(error = %err, "sweep summary not published");
                     failures.push(format!("the sweep summary was not published: {err}"));
                 }
+            }
+        }
+        if failures.is_empty() {
+            // The heartbeat: this sweep covered every stack (its alarm counts the EMF line).
+            let recorded = self
+                .outbox
+                .ledger
+                .record_heartbeat(Job::Sweep, self.outbox.now())
+                .await;
+            if let Err(err) = recorded {
+                failures.push(format!("the sweep's heartbeat was not recorded: {err}"));
             }
         }
         if failures.is_empty() {

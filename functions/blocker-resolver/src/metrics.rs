@@ -2,8 +2,9 @@
 //!
 //! Every invocation that evaluated a stack or swept writes the resolutions by outcome, the
 //! messages it published and the API calls that failed; a sweep also writes how many stacks it
-//! looked at, how long it took and the ACTIVE blockers it found (a gauge of the whole
-//! account, which a one-stack evaluation is not). Ignored events and malformed ones write
+//! looked at, how long it took, the ACTIVE blockers it found (a gauge of the whole account,
+//! which a one-stack evaluation is not) and its heartbeat (`CompleteRuns`: 1 when it covered
+//! every stack, 0 when it could not). Ignored events, test alerts and malformed events write
 //! nothing.
 
 use std::time::Duration;
@@ -13,8 +14,9 @@ use gitsync::metrics::{Metric, Metrics};
 use crate::{FUNCTION_NAME, Outcome};
 
 /// The invocation's metrics, if it did anything worth counting.
-pub(crate) fn of(outcome: &Outcome, elapsed: Duration) -> Option<Metrics> {
-    if outcome.action == "ignored" {
+/// `complete`: the invocation succeeded (for a sweep, it covered every stack).
+pub(crate) fn of(outcome: &Outcome, complete: bool, elapsed: Duration) -> Option<Metrics> {
+    if ["ignored", "test"].contains(&outcome.action) {
         return None;
     }
     let mut metrics = Metrics::new(FUNCTION_NAME);
@@ -22,7 +24,8 @@ pub(crate) fn of(outcome: &Outcome, elapsed: Duration) -> Option<Metrics> {
         metrics
             .count(Metric::StacksSwept, outcome.stacks)
             .milliseconds(Metric::SweepDurationMs, elapsed)
-            .count(Metric::ActiveBlockers, outcome.active_blockers);
+            .count(Metric::ActiveBlockers, outcome.active_blockers)
+            .heartbeat(complete);
     }
     let tally = &outcome.tally;
     metrics
@@ -71,13 +74,14 @@ mod tests {
 
     #[test]
     fn a_sweep_writes_its_size_duration_and_every_count() {
-        let metrics = of(&swept(), Duration::from_millis(1_234)).expect("metrics");
+        let metrics = of(&swept(), true, Duration::from_millis(1_234)).expect("metrics");
         assert_eq!(
             values(&metrics),
             [
                 ("StacksSwept", 7),
                 ("SweepDurationMs", 1_234),
                 ("ActiveBlockers", 4),
+                ("CompleteRuns", 1),
                 ("BlockersResolved", 2),
                 ("BlockersWouldResolve", 0),
                 ("BlockersHeldBack", 1),
@@ -94,6 +98,11 @@ mod tests {
         assert_eq!(directive["Dimensions"], json!([["Function"]]));
         assert_eq!(document["Function"], FUNCTION_NAME);
         assert_eq!(document["SweepDurationMs"], 1_234);
+        let incomplete = of(&swept(), false, Duration::ZERO).expect("metrics");
+        assert!(
+            values(&incomplete).contains(&("CompleteRuns", 0)),
+            "an incomplete sweep beats no heartbeat"
+        );
     }
 
     #[test]
@@ -103,7 +112,7 @@ mod tests {
         outcome.active_blockers = 2;
         outcome.tally.would_resolve = 1;
         outcome.published = 1;
-        let metrics = of(&outcome, Duration::from_millis(40)).expect("metrics");
+        let metrics = of(&outcome, true, Duration::from_millis(40)).expect("metrics");
         assert_eq!(
             values(&metrics),
             [
@@ -121,12 +130,18 @@ mod tests {
     #[test]
     fn an_ignored_event_writes_nothing() {
         let outcome = Outcome::ignored(Mode::Enforce, "not a Git sync event".into());
-        assert_eq!(of(&outcome, Duration::ZERO), None);
+        assert_eq!(of(&outcome, true, Duration::ZERO), None);
+        let test = Outcome::new("test", Mode::Enforce);
+        assert_eq!(
+            of(&test, true, Duration::ZERO),
+            None,
+            "a test alert is no run"
+        );
     }
 
     #[test]
     fn every_metric_written_is_declared_as_blocker_resolvers() {
-        let metrics = of(&swept(), Duration::ZERO).expect("metrics");
+        let metrics = of(&swept(), true, Duration::ZERO).expect("metrics");
         for (metric, _) in metrics.values() {
             assert!(metric.writers().contains(&FUNCTION_NAME), "{metric}");
         }

@@ -818,3 +818,48 @@ async fn throttled_calls_are_counted_apart_from_other_api_errors() {
     let err = r.handle(json!(42)).await.expect_err("malformed");
     assert!(err.outcome().is_none(), "a malformed event did nothing");
 }
+
+fn test_job() -> Value {
+    json!({"detail-type": "Scheduled Event", "source": "gitsync-guard.schedule", "detail": {"job": "test"}})
+}
+
+#[tokio::test]
+async fn the_test_job_publishes_one_test_alert_and_touches_nothing_else() {
+    let r = sweep_world(Mode::Enforce);
+    let outcome = r.handle(test_job()).await.expect("publishes");
+    assert_eq!(outcome.action, "test");
+    let published = r.outbox.notifier.published();
+    assert_eq!(published.len(), 1);
+    assert_eq!(attribute(&published[0], "kind"), Some("test"));
+    assert_eq!(fact(&published[0], "Function"), Some("blocker-resolver"));
+    assert_eq!(r.outbox.ledger.item_count(), 0, "nothing a later run reads");
+    assert_eq!(
+        r.api.inner.calls("ListRepositoryLinks"),
+        0,
+        "no Git sync call"
+    );
+    assert!(r.api.inner.resolutions().is_empty());
+}
+
+#[tokio::test]
+async fn a_complete_sweep_records_its_heartbeat_and_an_incomplete_one_does_not() {
+    use gitsync::domain::selfwatch::Job;
+    use gitsync::ports::{Clock, HeartbeatStore};
+    let r = resolver(RULES, Mode::Enforce);
+    r.api.add_stacks("link-1", &["alpha", "beta"]);
+    r.handle(schedule()).await.expect("sweeps");
+    let first = r.outbox.ledger.heartbeats().await.expect("reads");
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        (first[0].job, first[0].completed_at),
+        (Job::Sweep, r.outbox.clock.now())
+    );
+    r.outbox.clock.advance(OLD);
+    r.api.fail_stack("beta");
+    r.handle(schedule()).await.expect_err("incomplete");
+    assert_eq!(
+        r.outbox.ledger.heartbeats().await.expect("reads"),
+        first,
+        "a sweep that could not read a stack is no heartbeat"
+    );
+}

@@ -21,11 +21,13 @@ use gitsync::config::Env;
 use gitsync::domain::alert::Alert;
 use gitsync::domain::connections::{Connection, Host};
 use gitsync::domain::event::{EventError, Incoming};
+use gitsync::domain::selfwatch::Job;
 use gitsync::domain::sync::{RepositoryLink, SyncConfiguration};
 use gitsync::ledger::{LedgerError, StatusRecord};
 use gitsync::outbox::{DedupeError, Delivery, Outbox};
 use gitsync::ports::{
-    AlertLedger, ApiError, Clock, ConnectionsApi, GitSyncApi, Notifier, StatusStore,
+    AlertLedger, ApiError, Clock, ConnectionsApi, GitSyncApi, HeartbeatStore, Notifier,
+    NotifyError, StatusStore,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -63,6 +65,10 @@ pub enum AuditorError {
         total: usize,
         first: LedgerError,
     },
+    #[error("the audit was complete but its heartbeat was not recorded: {0}")]
+    Heartbeat(LedgerError),
+    #[error("the test alert was not published: {0}")]
+    TestAlert(NotifyError),
     #[error("the audit is incomplete, {count} call(s) failed ({first}); {reported}")]
     Incomplete {
         count: usize,
@@ -77,8 +83,10 @@ impl From<AuditorError> for lambda_runtime::Diagnostic {
         let error_type = match &error {
             AuditorError::Event(_) => "MalformedEvent",
             AuditorError::Listing { .. } => "ListingFailed",
-            AuditorError::Statuses(_) | AuditorError::SaveStatus { .. } => "LedgerError",
-            AuditorError::Publish { .. } => "AlertNotPublished",
+            AuditorError::Statuses(_)
+            | AuditorError::SaveStatus { .. }
+            | AuditorError::Heartbeat(_) => "LedgerError",
+            AuditorError::Publish { .. } | AuditorError::TestAlert(_) => "AlertNotPublished",
             AuditorError::Incomplete { .. } => "AuditIncomplete",
         };
         Self {
@@ -189,12 +197,22 @@ where
     C: ConnectionsApi,
     G: GitSyncApi,
     N: Notifier,
-    L: AlertLedger + StatusStore,
+    L: AlertLedger + StatusStore + HeartbeatStore,
     K: Clock,
 {
     pub async fn handle(&self, payload: Value) -> Result<Outcome, AuditorError> {
         match Incoming::parse(&payload)? {
             Incoming::Schedule => {}
+            Incoming::TestAlert => {
+                self.outbox
+                    .send_test_alert()
+                    .await
+                    .map_err(AuditorError::TestAlert)?;
+                return Ok(Outcome {
+                    action: "test",
+                    ..Outcome::ignored("test alert published: nothing is wrong")
+                });
+            }
             Incoming::Unrelated {
                 source,
                 detail_type,
@@ -213,7 +231,20 @@ where
             }
         }
         let mut metrics = RunMetrics::default();
-        let result = self.audit(&mut metrics).await;
+        let mut result = self.audit(&mut metrics).await;
+        if result.is_ok() {
+            // The heartbeat: this audit covered everything (its alarm counts the EMF line).
+            let recorded = self
+                .outbox
+                .ledger
+                .record_heartbeat(Job::Audit, self.outbox.now())
+                .await;
+            if let Err(err) = recorded {
+                metrics.audit_errors += 1;
+                result = Err(AuditorError::Heartbeat(err));
+            }
+        }
+        metrics.complete = result.is_ok();
         // Straight to stdout, not through tracing: CloudWatch extracts EMF only from a log
         // line that is the JSON document itself.
         println!("{}", metrics.metrics().line(self.outbox.now()));

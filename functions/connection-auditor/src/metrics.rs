@@ -11,6 +11,8 @@ pub struct RunMetrics {
     pub inventory: Option<InventoryMetrics>,
     /// Calls that failed: per resource, listings, publishing, saving.
     pub audit_errors: usize,
+    /// The heartbeat: the audit covered every connection, host and link and saved what it saw.
+    pub complete: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,7 +38,9 @@ impl RunMetrics {
                 .count(Metric::HostsUnhealthy, inventory.hosts_unhealthy)
                 .count(Metric::StacksAffected, inventory.stacks_affected);
         }
-        metrics.count(Metric::AuditErrors, self.audit_errors);
+        metrics
+            .count(Metric::AuditErrors, self.audit_errors)
+            .heartbeat(self.complete);
         metrics
     }
 }
@@ -62,6 +66,7 @@ mod tests {
                 stacks_affected: 3,
             }),
             audit_errors: 0,
+            complete: true,
         };
         let at = UNIX_EPOCH + Duration::from_millis(1_800_000_000_123);
         let document = parse(&metrics.metrics().line(at));
@@ -86,7 +91,8 @@ mod tests {
                 "ConnectionsUnhealthy",
                 "HostsUnhealthy",
                 "StacksAffected",
-                "AuditErrors"
+                "AuditErrors",
+                "CompleteRuns"
             ]
         );
         for (name, value) in [
@@ -95,23 +101,26 @@ mod tests {
             ("HostsUnhealthy", 1),
             ("StacksAffected", 3),
             ("AuditErrors", 0),
+            ("CompleteRuns", 1),
         ] {
             assert_eq!(document[name], value, "{name}");
         }
     }
 
     #[test]
-    fn a_failed_listing_emits_only_audit_errors() {
+    fn a_failed_listing_emits_only_audit_errors_and_no_complete_run() {
         let metrics = RunMetrics {
             inventory: None,
             audit_errors: 1,
+            complete: false,
         };
         let document = parse(&metrics.metrics().line(SystemTime::now()));
         assert_eq!(
             document["_aws"]["CloudWatchMetrics"][0]["Metrics"],
-            json!([{"Name": "AuditErrors", "Unit": "Count"}])
+            json!([{"Name": "AuditErrors", "Unit": "Count"}, {"Name": "CompleteRuns", "Unit": "Count"}])
         );
         assert_eq!(document["AuditErrors"], 1);
+        assert_eq!(document["CompleteRuns"], 0);
         assert!(document.get("ConnectionsTotal").is_none());
     }
 }

@@ -594,3 +594,45 @@ async fn the_sample_events_are_schedules() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_test_job_publishes_one_test_alert_and_audits_nothing() {
+    let auditor = demo();
+    let outcome = auditor
+        .handle(json!({"detail-type": "Scheduled Event", "source": "gitsync-guard.schedule", "detail": {"job": "test"}}))
+        .await
+        .expect("publishes");
+    assert_eq!(outcome.action, "test");
+    let published = auditor.outbox.notifier.published();
+    assert_eq!(published.len(), 1, "the test alert, no digest");
+    assert!(
+        published[0]
+            .attributes
+            .contains(&("kind".to_owned(), "test".to_owned()))
+    );
+    assert!(published[0].message.contains("connection-auditor"));
+    assert_eq!(auditor.outbox.ledger.item_count(), 0, "no status saved");
+}
+
+#[tokio::test]
+async fn a_complete_audit_records_its_heartbeat_and_a_failed_listing_does_not() {
+    use gitsync::domain::selfwatch::Job;
+    use gitsync::ports::HeartbeatStore;
+    let auditor = demo();
+    auditor.handle(schedule()).await.expect("audits");
+    let beats = auditor.outbox.ledger.heartbeats().await.expect("reads");
+    assert_eq!(beats.len(), 1);
+    assert_eq!(beats[0].job, Job::Audit);
+    let blind = auditor_with(UnreachableConnections);
+    blind.handle(schedule()).await.expect_err("listing failed");
+    assert!(
+        blind
+            .outbox
+            .ledger
+            .heartbeats()
+            .await
+            .expect("reads")
+            .is_empty(),
+        "an audit that could not list is no heartbeat"
+    );
+}

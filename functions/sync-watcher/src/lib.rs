@@ -23,7 +23,8 @@ use gitsync::ledger::{LedgerError, LedgerKey, RepositoryFailure};
 use gitsync::metrics::ApiFailures;
 use gitsync::outbox::{DedupeError, Delivery, Outbox};
 use gitsync::ports::{
-    AlertLedger, ApiError, Clock, ConnectionsApi, GitSyncApi, Notifier, NotifyError, StatusStore,
+    AlertLedger, ApiError, Clock, ConnectionsApi, GitSyncApi, HeartbeatStore, Notifier,
+    NotifyError, StatusStore,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -52,6 +53,8 @@ pub enum WatcherError {
     },
     #[error("the health report was not published, so a retry sends it: {0}")]
     Report(NotifyError),
+    #[error("the test alert was not published: {0}")]
+    TestAlert(NotifyError),
     #[error("malformed event: {0}")]
     Event(#[from] EventError),
     #[error(
@@ -80,7 +83,9 @@ impl From<WatcherError> for lambda_runtime::Diagnostic {
             WatcherError::Event(_) | WatcherError::MissingRepositoryField(_) => "MalformedEvent",
             WatcherError::Api(_) => "GitSyncApiError",
             WatcherError::Ledger(_) => "LedgerError",
-            WatcherError::Publish { .. } | WatcherError::Report(_) => "AlertNotPublished",
+            WatcherError::Publish { .. } | WatcherError::Report(_) | WatcherError::TestAlert(_) => {
+                "AlertNotPublished"
+            }
             WatcherError::Sweep { .. } => "SweepIncomplete",
         };
         Self {
@@ -192,6 +197,15 @@ impl Outcome {
         }
     }
 
+    fn test_alert() -> Self {
+        Self {
+            action: "test",
+            published: 1,
+            note: "test alert published: nothing is wrong".into(),
+            ..Self::default()
+        }
+    }
+
     fn ignored(note: impl Into<String>) -> Self {
         Self {
             action: "ignored",
@@ -231,7 +245,7 @@ where
     G: GitSyncApi,
     K: ConnectionsApi,
     N: Notifier,
-    L: AlertLedger + StatusStore,
+    L: AlertLedger + StatusStore + HeartbeatStore,
     C: Clock,
 {
     pub async fn handle(&self, payload: Value) -> Result<Outcome, WatcherError> {
@@ -268,6 +282,13 @@ where
                     .map_or_else(|| "missing".into(), |s| s.to_string())
             )),
             Incoming::Schedule => self.sweep().await?,
+            Incoming::TestAlert => {
+                self.outbox
+                    .send_test_alert()
+                    .await
+                    .map_err(WatcherError::TestAlert)?;
+                Outcome::test_alert()
+            }
             Incoming::Unrelated {
                 source,
                 detail_type,

@@ -1,8 +1,10 @@
 //! What an invocation writes as CloudWatch metrics (one EMF line, `gitsync::metrics`): the
 //! alerts, reminders and recovery notices it published and the API calls that failed; a sweep
 //! also writes the account's gauges (stacks swept, blocked stacks, the oldest blocker's age,
-//! which the blocked-too-long alarm watches) and the day's report. Ignored events, malformed
-//! ones and failures of the ledger or SNS write nothing: their errors say it.
+//! which the blocked-too-long alarm watches), the day's report and its heartbeat
+//! (`CompleteRuns`: 1 when it checked every stack, 0 when it could not). Ignored events, test
+//! alerts, malformed events and failures of the ledger or SNS write nothing: their errors say
+//! it, and a sweep without its line counts as no complete run.
 
 use gitsync::metrics::{ApiFailures, Metric, Metrics};
 use std::time::Duration;
@@ -12,7 +14,7 @@ use crate::{FUNCTION_NAME, Outcome, WatcherError};
 pub(crate) fn of(result: &Result<Outcome, WatcherError>) -> Option<Metrics> {
     let mut metrics = Metrics::new(FUNCTION_NAME);
     let outcome = match result {
-        Ok(outcome) if outcome.action != "ignored" => outcome,
+        Ok(outcome) if !["ignored", "test"].contains(&outcome.action) => outcome,
         Err(WatcherError::Sweep { outcome, .. }) => outcome,
         Err(WatcherError::Api(error)) => {
             metrics.count(ApiFailures::metric(error), 1);
@@ -33,7 +35,8 @@ pub(crate) fn of(result: &Result<Outcome, WatcherError>) -> Option<Metrics> {
                 Metric::OldestBlockerAgeSeconds,
                 Duration::from_secs(figures.oldest_blocker_age_s),
             )
-            .count(Metric::ReportsPublished, figures.reports);
+            .count(Metric::ReportsPublished, figures.reports)
+            .heartbeat(result.is_ok());
     }
     metrics
         .count(Metric::AlertsPublished, figures.alerts)
@@ -91,6 +94,7 @@ mod tests {
             ("AlertsPublished", 1),
             ("RemindersPublished", 2),
             ("ApiThrottles", 1),
+            ("CompleteRuns", 1),
         ] {
             assert!(
                 written.contains(&(expected.0.to_owned(), expected.1)),
@@ -107,8 +111,31 @@ mod tests {
         };
         let written = values(&of(&Ok(event)).expect("an event writes"));
         assert!(
-            !written.iter().any(|(name, _)| name == "BlockedStacks"),
+            !written
+                .iter()
+                .any(|(name, _)| name == "BlockedStacks" || name == "CompleteRuns"),
             "{written:?}"
+        );
+        let incomplete = Err(WatcherError::Sweep {
+            stacks: 40,
+            failures: vec!["stack web: GetSyncBlockerSummary access denied".into()],
+            outcome: Box::new(Outcome {
+                action: "swept",
+                ..Outcome::default()
+            }),
+        });
+        let written = values(&of(&incomplete).expect("an incomplete sweep writes"));
+        assert!(
+            written.contains(&("CompleteRuns".to_owned(), 0)),
+            "{written:?}"
+        );
+        assert!(
+            of(&Ok(Outcome {
+                action: "test",
+                ..Outcome::default()
+            }))
+            .is_none(),
+            "a test alert is no run"
         );
         assert!(
             of(&Ok(Outcome {

@@ -1,11 +1,13 @@
-//! The daily health report: every blocked stack, every unhealthy connection and host with the
-//! stacks it stalls, and the last 24 hours of blocker-resolver's decisions. Pure: built from
-//! what the sweep found, the auditor's status records and the ledger.
+//! The daily health report: how gitsync-guard's own scheduled jobs are doing (an overdue one
+//! first), every blocked stack, every unhealthy connection and host with the stacks it stalls,
+//! and the last 24 hours of blocker-resolver's decisions. Pure: built from what the sweep
+//! found, the auditor's status records, the jobs' heartbeats and the ledger.
 
 use std::time::{Duration, SystemTime};
 
 use gitsync::domain::alert::{Alert, AlertKind, Section, Severity};
 use gitsync::domain::connections::{ResourceKind, same_resource};
+use gitsync::domain::selfwatch::JobHealth;
 use gitsync::domain::sync::{RepositoryLink, SyncBlocker, SyncConfiguration};
 use gitsync::domain::text::{rfc3339, time_and_age};
 use gitsync::ledger::{ResolverItem, StatusRecord};
@@ -70,11 +72,17 @@ pub struct HealthReport<'a> {
     pub decisions: Vec<Decision>,
     /// What the sweep could not read: the report says it is incomplete.
     pub failures: &'a [String],
+    /// Each scheduled job of gitsync-guard, from its heartbeat.
+    pub jobs: &'a [JobHealth],
 }
 
 impl HealthReport<'_> {
     pub fn is_healthy(&self) -> bool {
-        self.blocked.is_empty() && self.unhealthy.is_empty()
+        self.blocked.is_empty() && self.unhealthy.is_empty() && self.overdue_jobs() == 0
+    }
+
+    fn overdue_jobs(&self) -> usize {
+        self.jobs.iter().filter(|job| job.is_overdue()).count()
     }
 
     /// The stacks that deploy through a connection or host.
@@ -144,12 +152,20 @@ fn decision_line(decision: &Decision) -> String {
 
 /// The report as one message, every list capped so that it stays within SNS's limits.
 pub fn report_alert(report: &HealthReport<'_>) -> Alert {
-    let (severity, title) = match (report.blocked.len(), report.unhealthy.len()) {
-        (0, 0) => (Severity::Info, "Git sync health: all clear".to_owned()),
-        (blocked, unhealthy) => (
+    let overdue = report.overdue_jobs();
+    let (severity, title) = match (overdue, report.blocked.len(), report.unhealthy.len()) {
+        (0, 0, 0) => (Severity::Info, "Git sync health: all clear".to_owned()),
+        (0, blocked, unhealthy) => (
             Severity::Warning,
             format!(
                 "Git sync health: {blocked} blocked stack(s), {unhealthy} unhealthy connection(s) or host(s)"
+            ),
+        ),
+        // First in the subject: while a job is overdue, the rest of the report may be stale.
+        (overdue, blocked, unhealthy) => (
+            Severity::Warning,
+            format!(
+                "Git sync health: {overdue} gitsync-guard job(s) OVERDUE, {blocked} blocked stack(s), {unhealthy} unhealthy"
             ),
         ),
     };
@@ -157,7 +173,12 @@ pub fn report_alert(report: &HealthReport<'_>) -> Alert {
         0 => "complete".to_owned(),
         failed => format!("INCOMPLETE: {failed} listing(s) failed (listed below)"),
     };
+    let jobs = match overdue {
+        0 => "every job on time".to_owned(),
+        overdue => format!("{overdue} OVERDUE (listed first)"),
+    };
     let mut alert = Alert::new(AlertKind::Report, severity, title)
+        .fact("gitsync-guard's jobs", jobs)
         .fact("Stacks under Git sync", report.stacks_swept.to_string())
         .fact("Blocked stacks", report.blocked.len().to_string())
         .fact(
@@ -180,7 +201,13 @@ pub fn report_alert(report: &HealthReport<'_>) -> Alert {
     blocked.sort_by_key(|b| (b.blocker.created_at, b.stack.clone()));
     let mut decisions: Vec<&Decision> = report.decisions.iter().collect();
     decisions.sort_by_key(|d| std::cmp::Reverse(d.at));
+    let mut jobs: Vec<&JobHealth> = report.jobs.iter().collect();
+    jobs.sort_by_key(|job| !job.is_overdue());
     let lists = [
+        (
+            "gitsync-guard's scheduled jobs",
+            jobs.iter().map(|job| job.line(report.now)).collect(),
+        ),
         (
             "Blocked stacks, oldest first",
             blocked
@@ -209,14 +236,23 @@ pub fn report_alert(report: &HealthReport<'_>) -> Alert {
                 .push(Section::capped(heading, items, MAX_REPORT_ITEMS));
         }
     }
-    if !report.is_healthy() {
-        alert.next_steps = vec![
+    if overdue > 0 {
+        alert.next_steps.push(
+            "For each OVERDUE job, read its function's errors in CloudWatch Logs and check its \
+             EventBridge Scheduler schedule is ENABLED; the README's \"Is gitsync-guard itself \
+             running?\" says what each cause looks like. Until it runs complete again, what it \
+             watches goes unreported."
+                .into(),
+        );
+    }
+    if !report.blocked.is_empty() || !report.unhealthy.is_empty() {
+        alert.next_steps.extend([
             "Resolve each blocker as its alert says (aws codestar-connections update-sync-blocker)."
                 .into(),
             "Complete or update each connection that is not AVAILABLE in the console (Settings, \
              Connections): PENDING needs the handshake, ERROR new authorization."
                 .into(),
-        ];
+        ]);
     }
     alert
 }
@@ -225,6 +261,7 @@ pub fn report_alert(report: &HealthReport<'_>) -> Alert {
 mod tests {
     use super::*;
     use gitsync::domain::alert::{AlertFormat, render};
+    use gitsync::domain::selfwatch::{Heartbeat, Job};
     use gitsync::domain::sync::BlockerStatus;
 
     const T0: u64 = 1_800_000_000;
@@ -331,6 +368,7 @@ mod tests {
                 at(T0 - 600),
             )],
             failures: &[],
+            jobs: &[],
         };
         let alert = report_alert(&report);
         assert_eq!(alert.kind, AlertKind::Report);
@@ -370,6 +408,7 @@ mod tests {
             connection_hosts: &[],
             decisions: vec![],
             failures: &[],
+            jobs: &[],
         };
         assert!(healthy.is_healthy());
         assert_eq!(report_alert(&healthy).severity, Severity::Info);
@@ -388,5 +427,78 @@ mod tests {
             };
             assert!(counted, "{format:?}: the cut is counted");
         }
+    }
+
+    #[test]
+    fn the_report_says_when_each_job_last_completed_and_flags_an_overdue_one_first() {
+        const HOUR: Duration = Duration::from_secs(3600);
+        let beat = |job, hours_ago: u64| Heartbeat {
+            job,
+            completed_at: at(T0 - hours_ago * 3600),
+            first_completed_at: at(T0 - 100 * 3600),
+        };
+        let heartbeats = [
+            beat(Job::Watch, 0),
+            beat(Job::Sweep, 5),
+            beat(Job::Audit, 0),
+        ];
+        let jobs: Vec<JobHealth> = [
+            (Job::Watch, HOUR),
+            (Job::Sweep, HOUR),
+            (Job::Audit, HOUR / 4),
+        ]
+        .into_iter()
+        .map(|(job, period)| JobHealth::assess(job, period, &heartbeats, at(T0)))
+        .collect();
+        let report = HealthReport {
+            now: at(T0),
+            stacks_swept: 1,
+            blocked: vec![],
+            unhealthy: &[],
+            links: &[],
+            configurations: &[],
+            connection_hosts: &[],
+            decisions: vec![],
+            failures: &[],
+            jobs: &jobs,
+        };
+        assert!(
+            !report.is_healthy(),
+            "an overdue job makes the day unhealthy"
+        );
+        let alert = report_alert(&report);
+        assert_eq!(alert.severity, Severity::Warning);
+        assert!(
+            alert
+                .title
+                .starts_with("Git sync health: 1 gitsync-guard job(s) OVERDUE"),
+            "{}",
+            alert.title
+        );
+        let text = render(&alert, AlertFormat::Text, "sync-watcher").message;
+        let section = text
+            .split("gitsync-guard's scheduled jobs:")
+            .nth(1)
+            .unwrap_or_else(|| panic!("the jobs section in:\n{text}"));
+        let lines: Vec<&str> = section.lines().skip(1).take(3).collect();
+        assert!(
+            lines[0].contains("blocker-resolver's sweep (every 1h): last complete run 2027-01-15T03:00:00Z (5h ago) - OVERDUE"),
+            "overdue first: {lines:?}"
+        );
+        assert!(
+            lines[1].contains(
+                "sync-watcher's sweep (every 1h): last complete run 2027-01-15T08:00:00Z"
+            ),
+            "{lines:?}"
+        );
+        assert!(
+            lines[2].contains("connection-auditor's audit (every 15m)"),
+            "{lines:?}"
+        );
+        assert!(!lines[1].contains("OVERDUE") && !lines[2].contains("OVERDUE"));
+        assert!(
+            text.contains("Is gitsync-guard itself"),
+            "what to do: {text}"
+        );
     }
 }

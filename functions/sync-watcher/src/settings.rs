@@ -6,12 +6,23 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use gitsync::config::{ConfigError, Env};
+use gitsync::domain::selfwatch::Job;
 
 pub const DEFAULT_REMIND_AFTER_HOURS: f64 = 24.0;
 /// Ledger items live 30 days: a longer interval would let an alert's record expire and
 /// turn a reminder into a fresh alert.
 pub const MAX_REMIND_AFTER_HOURS: f64 = 720.0;
 pub const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
+/// How often each scheduled job runs, as the template's `*EveryMinutes` parameters say: the
+/// report calls a job overdue after two of its periods without a complete run. Variable, and
+/// the default (the template's).
+pub const JOB_PERIOD_VARIABLES: [(Job, &str, u64); 3] = [
+    (Job::Watch, "WATCH_EVERY_MINUTES", 60),
+    (Job::Sweep, "SWEEP_EVERY_MINUTES", 60),
+    (Job::Audit, "AUDIT_EVERY_MINUTES", 15),
+];
+/// A day: the longest schedule period the template offers.
+const MAX_JOB_PERIOD_MINUTES: u64 = 1440;
 
 /// When the daily health report is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +87,8 @@ pub struct WatcherSettings {
     pub health_report: HealthReport,
     /// The first sweep at or after this time (UTC) sends the day's report.
     pub report_at: TimeOfDay,
+    /// How often each scheduled job runs, in [`Job::ALL`]'s order.
+    pub job_periods: [(Job, Duration); 3],
 }
 
 impl Default for WatcherSettings {
@@ -85,6 +98,8 @@ impl Default for WatcherSettings {
             sweep_concurrency: DEFAULT_SWEEP_CONCURRENCY,
             health_report: HealthReport::WhenUnhealthy,
             report_at: TimeOfDay { hour: 8, minute: 0 },
+            job_periods: JOB_PERIOD_VARIABLES
+                .map(|(job, _, minutes)| (job, Duration::from_secs(minutes * 60))),
         }
     }
 }
@@ -92,6 +107,16 @@ impl Default for WatcherSettings {
 impl WatcherSettings {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let defaults = Self::default();
+        let mut job_periods = defaults.job_periods;
+        for ((_, period), (_, name, default)) in job_periods.iter_mut().zip(JOB_PERIOD_VARIABLES) {
+            let minutes = env.parsed_within(
+                name,
+                default,
+                1..=MAX_JOB_PERIOD_MINUTES,
+                "whole minutes from 1 to 1440, the job's schedule period",
+            )?;
+            *period = Duration::from_secs(minutes * 60);
+        }
         let remind_hours = env.parsed_within(
             "REMIND_AFTER_HOURS",
             DEFAULT_REMIND_AFTER_HOURS,
@@ -116,6 +141,7 @@ impl WatcherSettings {
                 defaults.report_at,
                 "a time of day in UTC as HH:MM, such as 08:00",
             )?,
+            job_periods,
         })
     }
 }
@@ -139,8 +165,17 @@ mod tests {
             ("SWEEP_CONCURRENCY", "16"),
             ("HEALTH_REPORT", "always"),
             ("HEALTH_REPORT_AT", "06:30"),
+            ("AUDIT_EVERY_MINUTES", "5"),
         ]))
         .expect("valid");
+        assert_eq!(
+            settings.job_periods,
+            [
+                (Job::Watch, Duration::from_secs(3600)),
+                (Job::Sweep, Duration::from_secs(3600)),
+                (Job::Audit, Duration::from_secs(300)),
+            ]
+        );
         assert_eq!(settings.remind_after, Duration::from_secs(1800));
         assert_eq!(settings.sweep_concurrency, 16);
         assert_eq!(settings.health_report, HealthReport::Always);
@@ -172,6 +207,12 @@ mod tests {
                 "HEALTH_REPORT_AT is \"8:00\"; expected a time of day in UTC as HH:MM",
             ),
             ("HEALTH_REPORT_AT", "24:00", "expected a time of day"),
+            (
+                "WATCH_EVERY_MINUTES",
+                "0",
+                "WATCH_EVERY_MINUTES is \"0\"; expected whole minutes from 1 to 1440",
+            ),
+            ("SWEEP_EVERY_MINUTES", "1 hour", "expected whole minutes"),
         ] {
             let err = WatcherSettings::from_env(&env(&[(name, value)])).expect_err(expected);
             assert!(err.to_string().contains(expected), "{err}");

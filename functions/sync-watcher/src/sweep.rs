@@ -6,11 +6,14 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, StreamExt};
+use gitsync::domain::selfwatch::{Heartbeat, Job, JobHealth};
 use gitsync::inventory::GitSyncInventory;
 use gitsync::ledger::{LedgerKey, LedgerQuery, StatusRecord};
 use gitsync::metrics::ApiFailures;
 use gitsync::outbox::{Claimed, Delivery, Outbox};
-use gitsync::ports::{AlertLedger, Clock, ConnectionsApi, GitSyncApi, Notifier, StatusStore};
+use gitsync::ports::{
+    AlertLedger, Clock, ConnectionsApi, GitSyncApi, HeartbeatStore, Notifier, StatusStore,
+};
 use tracing::{error, info, warn};
 
 use crate::report::{BlockedStack, DECISIONS_WINDOW, Decision, HealthReport, report_alert};
@@ -91,7 +94,7 @@ where
     G: GitSyncApi,
     K: ConnectionsApi,
     N: Notifier,
-    L: AlertLedger + StatusStore,
+    L: AlertLedger + StatusStore + HeartbeatStore,
     C: Clock,
 {
     pub(crate) async fn sweep(&self) -> Result<Outcome, WatcherError> {
@@ -136,6 +139,11 @@ where
         let figures = findings.figures(report, elapsed, self.outbox.now());
         let outcome = Outcome::swept(&findings, report, figures);
         if findings.failures.is_empty() {
+            // The heartbeat: this sweep covered every stack (its alarm counts the EMF line).
+            self.outbox
+                .ledger
+                .record_heartbeat(Job::Watch, self.outbox.now())
+                .await?;
             Ok(outcome)
         } else {
             Err(WatcherError::Sweep {
@@ -164,8 +172,9 @@ where
             Claimed::Acquired(ticket) => ticket,
             Claimed::Done | Claimed::InFlight => return Ok("already-sent"),
         };
-        let unhealthy = match self.unhealthy_resources().await {
-            Ok(records) => records,
+        let read = tokio::try_join!(self.unhealthy_resources(), self.job_health(findings, now));
+        let (unhealthy, jobs) = match read {
+            Ok(read) => read,
             Err(err) => {
                 self.outbox.release(ticket).await;
                 return Err(err);
@@ -182,6 +191,7 @@ where
             connection_hosts: &connection_hosts,
             decisions: self.recent_decisions(inventory, now).await,
             failures: &findings.failures,
+            jobs: &jobs,
         };
         if report.is_healthy() && self.settings.health_report == ReportSetting::WhenUnhealthy {
             self.outbox.settle_quietly(ticket).await;
@@ -192,6 +202,34 @@ where
             Ok(()) => Ok("published"),
             Err(source) => Err(WatcherError::Report(source)),
         }
+    }
+
+    /// How each scheduled job is doing, from the heartbeats; this sweep counts as complete
+    /// when it has read everything so far.
+    async fn job_health(
+        &self,
+        findings: &SweepFindings,
+        now: SystemTime,
+    ) -> Result<Vec<JobHealth>, WatcherError> {
+        let mut heartbeats = self.outbox.ledger.heartbeats().await?;
+        if findings.failures.is_empty() {
+            let first = heartbeats
+                .iter()
+                .find(|beat| beat.job == Job::Watch)
+                .map_or(now, |beat| beat.first_completed_at);
+            heartbeats.retain(|beat| beat.job != Job::Watch);
+            heartbeats.push(Heartbeat {
+                job: Job::Watch,
+                completed_at: now,
+                first_completed_at: first,
+            });
+        }
+        Ok(self
+            .settings
+            .job_periods
+            .iter()
+            .map(|&(job, period)| JobHealth::assess(job, period, &heartbeats, now))
+            .collect())
     }
 
     /// The connections and hosts connection-auditor last saw unhealthy.

@@ -3,13 +3,14 @@
 use std::time::{Duration, SystemTime};
 
 use gitsync::domain::connections::ResourceKind;
+use gitsync::domain::selfwatch::Job;
 use gitsync::domain::sync::{
     BlockerStatus, RepositoryLink, SyncAttempt, SyncAttemptEvent, SyncBlocker, SyncConfiguration,
     SyncStatus,
 };
 use gitsync::fakes::{FakeOutbox, InMemoryConnections, InMemoryGitSync, fake_outbox};
 use gitsync::ledger::{EntryState, LedgerKey, ResolverItem, StatusRecord};
-use gitsync::ports::{ApiErrorKind, StatusStore};
+use gitsync::ports::{ApiErrorKind, Clock, HeartbeatStore, StatusStore};
 use serde_json::{Value, json};
 use sync_watcher::settings::{HealthReport, WatcherSettings};
 use sync_watcher::{Watcher, WatcherError};
@@ -554,6 +555,7 @@ async fn a_healthy_day_sends_no_report_unless_always_and_none_when_off() {
     assert!(w.outbox.notifier.published().is_empty());
     w.settings.health_report = HealthReport::Always;
     w.outbox.clock.advance(24 * HOUR);
+    other_jobs_ran(&w).await;
     w.handle(schedule()).await.expect("sweeps");
     assert_eq!(subjects(&w), ["[gitsync-guard] Git sync health: all clear"]);
     w.settings.health_report = HealthReport::Off;
@@ -563,6 +565,103 @@ async fn a_healthy_day_sends_no_report_unless_always_and_none_when_off() {
     let off = w.handle(schedule()).await.expect("sweeps");
     assert_eq!(off.report, Some("off"));
     assert_eq!(subjects(&w).len(), 2, "the blocker's alert, no report");
+}
+
+/// blocker-resolver's sweep and connection-auditor's audit completed just now.
+async fn other_jobs_ran(w: &FakeWatcher) {
+    for job in [Job::Sweep, Job::Audit] {
+        let now = w.outbox.clock.now();
+        w.outbox
+            .ledger
+            .record_heartbeat(job, now)
+            .await
+            .expect("records");
+    }
+}
+
+#[tokio::test]
+async fn a_complete_sweep_records_its_heartbeat_and_an_incomplete_one_does_not() {
+    let w = watcher();
+    under_git_sync(&w, &[STACK]);
+    w.handle(schedule()).await.expect("sweeps");
+    let first = w.outbox.ledger.heartbeats().await.expect("reads");
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].job, Job::Watch);
+    assert_eq!(first[0].completed_at, w.outbox.clock.now());
+    w.outbox.clock.advance(HOUR);
+    w.api
+        .fail("GetSyncBlockerSummary", ApiErrorKind::AccessDenied);
+    w.handle(schedule()).await.expect_err("incomplete");
+    let after = w.outbox.ledger.heartbeats().await.expect("reads");
+    assert_eq!(
+        after, first,
+        "a sweep that could not read a stack is no heartbeat"
+    );
+}
+
+#[tokio::test]
+async fn the_report_flags_a_job_that_stopped_and_says_when_each_last_completed() {
+    let w = watcher();
+    under_git_sync(&w, &[STACK]);
+    other_jobs_ran(&w).await;
+    w.handle(schedule())
+        .await
+        .expect("sweeps: healthy, no report");
+    assert!(w.outbox.notifier.published().is_empty());
+    // A day later the auditor still runs, blocker-resolver's sweep has not run since.
+    w.outbox.clock.advance(24 * HOUR);
+    let now = w.outbox.clock.now();
+    w.outbox
+        .ledger
+        .record_heartbeat(Job::Audit, now)
+        .await
+        .expect("records");
+    let outcome = w.handle(schedule()).await.expect("sweeps");
+    assert_eq!(
+        outcome.report,
+        Some("published"),
+        "an overdue job is unhealthy"
+    );
+    let published = w.outbox.notifier.published();
+    let report = published.last().expect("the report");
+    assert_eq!(
+        report.subject,
+        "[gitsync-guard] Git sync health: 1 gitsync-guard job(s) OVERDUE, 0 blocked stack(s), 0 unhealthy"
+    );
+    for expected in [
+        "blocker-resolver's sweep (every 1h): last complete run 2027-01-15T08:10:00Z (1day ago) - OVERDUE",
+        "sync-watcher's sweep (every 1h): last complete run 2027-01-16T08:10:00Z (0s ago)",
+        "connection-auditor's audit (every 15m): last complete run 2027-01-16T08:10:00Z",
+    ] {
+        assert!(
+            report.message.contains(expected),
+            "{expected:?} in {}",
+            report.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_test_job_publishes_one_test_alert_and_writes_nothing() {
+    let w = watcher();
+    under_git_sync(&w, &[STACK]);
+    w.api
+        .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
+    let outcome = w
+        .handle(json!({"detail-type": "Scheduled Event", "source": "gitsync-guard.schedule", "detail": {"job": "test"}}))
+        .await
+        .expect("publishes");
+    assert_eq!(outcome.action, "test");
+    let published = w.outbox.notifier.published();
+    assert_eq!(published.len(), 1, "the test alert only, no blocker alert");
+    assert!(
+        published[0]
+            .attributes
+            .contains(&("kind".to_owned(), "test".to_owned()))
+    );
+    assert!(published[0].message.contains("sync-watcher"));
+    assert_eq!(w.outbox.ledger.item_count(), 0, "nothing a later run reads");
+    assert_eq!(w.api.calls("GetSyncBlockerSummary"), 0, "no Git sync call");
 }
 
 #[tokio::test]

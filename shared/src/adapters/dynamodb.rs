@@ -10,11 +10,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::AwsClients;
 use crate::domain::connections::ResourceKind;
+use crate::domain::selfwatch::{Heartbeat, Job};
 use crate::ledger::{
-    Claim, EntryState, LedgerEntry, LedgerError, LedgerKey, LedgerQuery, STATUS_RETENTION,
-    STATUS_SCOPE, StatusRecord,
+    Claim, EntryState, HEARTBEAT_RETENTION, HEARTBEAT_SCOPE, LedgerEntry, LedgerError, LedgerKey,
+    LedgerQuery, STATUS_RETENTION, STATUS_SCOPE, StatusRecord,
 };
-use crate::ports::{AlertLedger, StatusStore};
+use crate::ports::{AlertLedger, HeartbeatStore, StatusStore};
 
 const PENDING: &str = "pending";
 const SENT: &str = "sent";
@@ -299,5 +300,46 @@ impl StatusStore for DynamoLedger {
             .await
             .map_err(|err| self.failed("forgetting", &key, err))?;
         Ok(())
+    }
+}
+
+fn heartbeat(item: &HashMap<String, AttributeValue>) -> Option<Heartbeat> {
+    Some(Heartbeat {
+        job: Job::parse(item.get("sk")?.as_s().ok()?)?,
+        completed_at: seconds(item, "completed_at")?,
+        first_completed_at: seconds(item, "first_completed_at")?,
+    })
+}
+
+impl HeartbeatStore for DynamoLedger {
+    async fn record_heartbeat(&self, job: Job, at: SystemTime) -> Result<(), LedgerError> {
+        let key = LedgerKey::heartbeat(job);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(&key)))
+            .update_expression(
+                "SET completed_at = :at, first_completed_at = if_not_exists(first_completed_at, :at), expires_at = :expires",
+            )
+            .expression_attribute_values(":at", epoch(at))
+            .expression_attribute_values(":expires", epoch(at + HEARTBEAT_RETENTION))
+            .send()
+            .await
+            .map_err(|err| self.failed("recording", &key, err))?;
+        Ok(())
+    }
+
+    async fn heartbeats(&self) -> Result<Vec<Heartbeat>, LedgerError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :scope")
+            .expression_attribute_values(":scope", s(HEARTBEAT_SCOPE))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|err| self.failed("listing", HEARTBEAT_SCOPE, err))?;
+        Ok(output.items().iter().filter_map(heartbeat).collect())
     }
 }

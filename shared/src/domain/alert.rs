@@ -40,6 +40,8 @@ pub enum AlertKind {
     Reminder,
     /// The daily health report.
     Report,
+    /// A function's test alert: nothing is wrong.
+    Test,
 }
 
 impl Severity {
@@ -63,6 +65,7 @@ impl AlertKind {
             Self::Resolution => "resolution",
             Self::Reminder => "reminder",
             Self::Report => "report",
+            Self::Test => "test",
         }
     }
 }

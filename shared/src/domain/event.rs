@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thiserror::Error;
 
+use super::selfwatch::Job;
 use super::sync::SyncStatus;
 
 pub const GIT_SYNC_SOURCE: &str = "aws.codeconnections";
@@ -27,6 +28,8 @@ pub const REPOSITORY_SYNC_DETAIL_TYPES: [&str; 2] = [
     "GitSync Repository Sync Status Change",
 ];
 pub const SCHEDULED_EVENT_DETAIL_TYPE: &str = "Scheduled Event";
+/// The `detail.job` of the input that asks a function for a test alert.
+pub const TEST_JOB: &str = "test";
 
 /// Envelope fields that no handler reads. The envelope type parses them strictly (`time` as an
 /// RFC 3339 timestamp, `resources` as strings); when one is malformed they are dropped, rather
@@ -40,8 +43,11 @@ const READ_ENVELOPE_FIELDS: [&str; 2] = ["region", "account"];
 pub enum Incoming {
     ResourceSync(ResourceSyncEvent),
     RepositorySync(RepositorySyncEvent),
-    /// An EventBridge schedule (rule or Scheduler input carrying `"detail-type": "Scheduled Event"`).
+    /// An EventBridge schedule (rule or Scheduler input carrying `"detail-type": "Scheduled Event"`):
+    /// the function's scheduled job, whatever `detail.job` names of [`Job`].
     Schedule,
+    /// The schedule-shaped input whose `detail.job` is `test`: send one test alert.
+    TestAlert,
     /// A direct invocation by an operator: `{"stack": "NAME"}`.
     StackRequest {
         stack: String,
@@ -110,6 +116,10 @@ pub enum EventError {
         "the payload has neither `source`/`detail-type` (an EventBridge event) nor `stack` (a direct request)"
     )]
     Unrecognized,
+    #[error(
+        "the scheduled event's `detail.job` is {0:?}; expected `watch`, `sweep` or `audit` (the function's scheduled run), `test` (a test alert), or no job"
+    )]
+    UnknownJob(String),
     /// Not expected: every field the envelope type could reject is checked or dropped first.
     #[error("the EventBridge envelope is malformed: {0}")]
     MalformedEnvelope(String),
@@ -157,7 +167,7 @@ impl Incoming {
             };
         }
         if detail_type == Some(SCHEDULED_EVENT_DETAIL_TYPE) {
-            return Ok(Self::Schedule);
+            return scheduled_job(object);
         }
         let unrelated = || Self::Unrelated {
             source: source.map(str::to_owned),
@@ -182,6 +192,16 @@ impl Incoming {
         } else {
             parse_repository(envelope).map(Self::RepositorySync)
         }
+    }
+}
+
+/// A schedule's input: the function's run, or a test alert when `detail.job` is `test`.
+fn scheduled_job(object: &Map<String, Value>) -> Result<Incoming, EventError> {
+    let job = object.get("detail").and_then(|detail| detail.get("job"));
+    match optional_str(job, "detail.job")? {
+        Some(TEST_JOB) => Ok(Incoming::TestAlert),
+        Some(name) if Job::parse(name).is_none() => Err(EventError::UnknownJob(name.to_owned())),
+        _ => Ok(Incoming::Schedule),
     }
 }
 
@@ -484,6 +504,24 @@ mod tests {
         assert_eq!(Incoming::parse(&rule), Ok(Incoming::Schedule));
         let scheduler = json!({"detail-type": "Scheduled Event", "source": "gitsync-guard"});
         assert_eq!(Incoming::parse(&scheduler), Ok(Incoming::Schedule));
+        for job in ["watch", "sweep", "audit"] {
+            let input = json!({"detail-type": "Scheduled Event", "source": "gitsync-guard.schedule", "detail": {"job": job}});
+            assert_eq!(Incoming::parse(&input), Ok(Incoming::Schedule), "{job}");
+        }
+        let test = json!({"detail-type": "Scheduled Event", "source": "gitsync-guard.schedule", "detail": {"job": "test"}});
+        assert_eq!(Incoming::parse(&test), Ok(Incoming::TestAlert));
+        let typo = json!({"detail-type": "Scheduled Event", "detail": {"job": "tset"}});
+        let error = Incoming::parse(&typo).expect_err("an unknown job is an error");
+        assert_eq!(error, EventError::UnknownJob("tset".into()));
+        assert!(error.to_string().contains("\"tset\""), "{error}");
+        let number = json!({"detail-type": "Scheduled Event", "detail": {"job": 1}});
+        assert!(matches!(
+            Incoming::parse(&number),
+            Err(EventError::NotAString {
+                field: "detail.job",
+                ..
+            })
+        ));
         assert_eq!(
             Incoming::parse(&json!({"stack": "web"})),
             Ok(Incoming::StackRequest {

@@ -4,5 +4,6 @@ pub mod alert;
 pub mod blocker_alert;
 pub mod connections;
 pub mod event;
+pub mod selfwatch;
 pub mod sync;
 pub mod text;
