@@ -80,15 +80,32 @@ impl Template {
             .collect()
     }
 
-    /// A value with `!Ref PARAMETER` replaced by the parameter's default.
+    /// A value with `!Ref PARAMETER`, or each `${PARAMETER}` of a `!Sub`, replaced by the
+    /// parameter's default.
     fn with_defaults(&self, value: &Yaml) -> String {
         match value {
             Yaml::Tagged(tagged) if tagged.tag == "Ref" => {
                 let name = tagged.value.as_str().expect("!Ref names a parameter");
-                scalar(&self.0["Parameters"][name]["Default"])
+                self.default_of(name)
+            }
+            Yaml::Tagged(tagged) if tagged.tag == "Sub" => {
+                let mut text = tagged.value.as_str().expect("!Sub of a string").to_owned();
+                while let Some(start) = text.find("${") {
+                    let end = start + text[start..].find('}').expect("${NAME}");
+                    let value = self.default_of(&text[start + 2..end]);
+                    text.replace_range(start..=end, &value);
+                }
+                text
             }
             other => scalar(other),
         }
+    }
+
+    /// A parameter's default, as text.
+    pub fn default_of(&self, parameter: &str) -> String {
+        let default = &self.0["Parameters"][parameter]["Default"];
+        assert!(!default.is_null(), "parameter {parameter} has a default");
+        scalar(default)
     }
 
     pub fn functions(&self) -> Vec<DeployedFunction> {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use e2e::template::Template;
 use e2e::{Moto, REGION, log_dir, sdk_config, workspace_root};
 use gitsync::domain::event::Incoming;
+use gitsync::domain::selfwatch::Job;
 use gitsync::metrics::{DIMENSION, Metric, NAMESPACE};
 use regex::Regex;
 use serde_json::{Value, json};
@@ -411,11 +412,13 @@ fn the_dashboard_draws_exactly_the_metrics_the_code_writes() {
     ));
     assert_eq!(aws, expected);
 
-    // Every alarm of the template is on the alarm widget.
+    // Every alarm the template always creates is on the alarm widget (a dashboard cannot name
+    // a conditional one: the delivery alarm exists only with the stack's own topic).
     let alarms: BTreeSet<String> = template
         .resources("AWS::CloudWatch::Alarm")
-        .into_keys()
-        .map(|id| format!("{id}.Arn"))
+        .into_iter()
+        .filter(|(_, alarm)| alarm["Condition"].is_null())
+        .map(|(id, _)| format!("{id}.Arn"))
         .collect();
     let shown: BTreeSet<String> = body["widgets"]
         .as_array()
@@ -473,7 +476,144 @@ fn the_blocked_too_long_alarm_watches_a_metric_the_code_writes() {
     let parameter = &template["Parameters"]["BlockedAlarmHours"];
     assert_eq!(parameter["Default"].as_u64(), Some(24));
     assert_eq!(parameter["MinValue"].as_u64(), Some(1));
-    assert_eq!(alarm["TreatMissingData"].as_str(), Some("notBreaching"));
+    assert_eq!(
+        alarm["TreatMissingData"].as_str(),
+        Some("ignore"),
+        "neither clears nor fires when sync-watcher stops: its heartbeat alarm says that"
+    );
+}
+
+/// The heartbeat alarms watch exactly what each scheduled job writes: `CompleteRuns` with its
+/// function's `Function` dimension, summed over its schedule's period (derived from the same
+/// parameter as the schedule), firing after two periods without a complete run, missing data
+/// breaching.
+#[test]
+fn each_heartbeat_alarm_watches_its_jobs_complete_runs_over_two_of_its_schedule_periods() {
+    let template = template();
+    let alarms = template.resources("AWS::CloudWatch::Alarm");
+    let heartbeats: Vec<(&String, &&Yaml)> = alarms
+        .iter()
+        .filter(|(_, alarm)| {
+            alarm["Properties"]["MetricName"].as_str() == Some(Metric::CompleteRuns.name())
+        })
+        .collect();
+    assert_eq!(heartbeats.len(), Job::ALL.len(), "one per scheduled job");
+    let functions = template.resources("AWS::Serverless::Function");
+    for job in Job::ALL {
+        let function = job.function();
+        let (id, alarm) = heartbeats
+            .iter()
+            .find(|(_, alarm)| {
+                alarm["Properties"]["Dimensions"][0]["Value"].as_str() == Some(function)
+            })
+            .unwrap_or_else(|| panic!("a heartbeat alarm for {function}"));
+        let alarm = &alarm["Properties"];
+        assert_eq!(alarm["Namespace"].as_str(), Some(NAMESPACE), "{id}");
+        assert_eq!(alarm["Dimensions"].as_sequence().map(Vec::len), Some(1));
+        assert_eq!(alarm["Dimensions"][0]["Name"].as_str(), Some(DIMENSION));
+        assert!(Metric::CompleteRuns.writers().contains(&function), "{id}");
+        assert_eq!(alarm["Statistic"].as_str(), Some("Sum"), "{id}");
+        assert_eq!(alarm["EvaluationPeriods"].as_u64(), Some(2), "{id}");
+        assert_eq!(alarm["DatapointsToAlarm"].as_u64(), Some(2), "{id}");
+        assert_eq!(alarm["Threshold"].as_u64(), Some(1), "{id}");
+        assert_eq!(
+            alarm["ComparisonOperator"].as_str(),
+            Some("LessThanThreshold")
+        );
+        assert_eq!(
+            alarm["TreatMissingData"].as_str(),
+            Some("breaching"),
+            "{id}"
+        );
+        assert!(
+            !alarm["OKActions"].is_null(),
+            "{id} says when the job runs again"
+        );
+
+        // Period: !FindInMap [JobPeriod, !Ref PARAMETER, Seconds], the parameter of the schedule.
+        let Yaml::Tagged(find) = &alarm["Period"] else {
+            panic!("{id}'s Period is !FindInMap");
+        };
+        assert_eq!(find.tag, "FindInMap", "{id}");
+        let args = find.value.as_sequence().expect("[map, key, key]");
+        assert_eq!(args[0].as_str(), Some("JobPeriod"));
+        assert_eq!(args[2].as_str(), Some("Seconds"));
+        let Yaml::Tagged(key) = &args[1] else {
+            panic!("{id}: the key is !Ref PARAMETER");
+        };
+        let parameter = key.value.as_str().expect("a parameter");
+        let (resource, deployed) = functions
+            .iter()
+            .find(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(function))
+            .expect("the function");
+        let schedule = deployed["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .map(|(_, event)| event)
+            .find(|event| event["Type"].as_str() == Some("ScheduleV2"))
+            .unwrap_or_else(|| panic!("{resource} has a schedule"));
+        let Yaml::Tagged(expression) = &schedule["Properties"]["ScheduleExpression"] else {
+            panic!("{resource}'s ScheduleExpression is a !Sub");
+        };
+        assert_eq!(
+            expression.value.as_str(),
+            Some(format!("rate(${{{parameter}}} minutes)").as_str()),
+            "{resource} runs on the period its heartbeat alarm watches"
+        );
+        let input: Value =
+            serde_json::from_str(schedule["Properties"]["Input"].as_str().expect("Input"))
+                .expect("JSON");
+        assert_eq!(input["detail"]["job"], job.as_str(), "{resource}");
+
+        // Every allowed value maps to itself in seconds.
+        let allowed = template["Parameters"][parameter]["AllowedValues"]
+            .as_sequence()
+            .expect("AllowedValues");
+        assert!(!allowed.is_empty());
+        for minutes in allowed {
+            let minutes = minutes.as_u64().expect("minutes");
+            let seconds =
+                &template["Mappings"]["JobPeriod"][minutes.to_string().as_str()]["Seconds"];
+            assert_eq!(
+                seconds.as_u64(),
+                Some(minutes * 60),
+                "{parameter}={minutes}"
+            );
+            assert!(minutes > 1, "rate(1 minutes) is not an expression");
+        }
+    }
+}
+
+/// Every alarm says why its missing data is treated as it is, right above the setting.
+#[test]
+fn every_alarm_chooses_its_missing_data_behaviour_and_says_why() {
+    let template = template();
+    let alarms = template.resources("AWS::CloudWatch::Alarm");
+    for (id, alarm) in &alarms {
+        let treatment = alarm["Properties"]["TreatMissingData"].as_str();
+        assert!(
+            matches!(
+                treatment,
+                Some("breaching" | "notBreaching" | "ignore" | "missing")
+            ),
+            "{id} sets TreatMissingData"
+        );
+    }
+    let text = std::fs::read_to_string(workspace_root().join("template.yaml")).expect("read");
+    let lines: Vec<&str> = text.lines().collect();
+    let commented = lines
+        .windows(2)
+        .filter(|pair| pair[1].trim_start().starts_with("TreatMissingData:"))
+        .inspect(|pair| {
+            assert!(
+                pair[0].trim_start().starts_with('#'),
+                "no reason above {:?}",
+                pair[1]
+            );
+        })
+        .count();
+    assert_eq!(commented, alarms.len());
 }
 
 /// The conditional topics, the condition that creates each, and the branch of

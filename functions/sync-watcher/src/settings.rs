@@ -13,16 +13,18 @@ pub const DEFAULT_REMIND_AFTER_HOURS: f64 = 24.0;
 /// turn a reminder into a fresh alert.
 pub const MAX_REMIND_AFTER_HOURS: f64 = 720.0;
 pub const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
-/// How often each scheduled job runs, as the template's `*EveryMinutes` parameters say: the
-/// report calls a job overdue after two of its periods without a complete run. Variable, and
-/// the default (the template's).
-pub const JOB_PERIOD_VARIABLES: [(Job, &str, u64); 3] = [
-    (Job::Watch, "WATCH_EVERY_MINUTES", 60),
-    (Job::Sweep, "SWEEP_EVERY_MINUTES", 60),
-    (Job::Audit, "AUDIT_EVERY_MINUTES", 15),
-];
-/// A day: the longest schedule period the template offers.
-const MAX_JOB_PERIOD_MINUTES: u64 = 1440;
+/// How often each scheduled job runs, in minutes, as the template's `*EveryMinutes` parameters
+/// say (their defaults here): the report calls a job overdue after two of its periods without
+/// a complete run, as its heartbeat alarm does. At most a day, the longest the template offers.
+const JOB_PERIOD_MINUTES: std::ops::RangeInclusive<u64> = 1..=1440;
+const JOB_PERIOD_FORM: &str = "whole minutes from 1 to 1440, the job's schedule period";
+const DEFAULT_WATCH_MINUTES: u64 = 60;
+const DEFAULT_SWEEP_MINUTES: u64 = 60;
+const DEFAULT_AUDIT_MINUTES: u64 = 15;
+
+fn minutes(minutes: u64) -> Duration {
+    Duration::from_secs(minutes * 60)
+}
 
 /// When the daily health report is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,8 +100,11 @@ impl Default for WatcherSettings {
             sweep_concurrency: DEFAULT_SWEEP_CONCURRENCY,
             health_report: HealthReport::WhenUnhealthy,
             report_at: TimeOfDay { hour: 8, minute: 0 },
-            job_periods: JOB_PERIOD_VARIABLES
-                .map(|(job, _, minutes)| (job, Duration::from_secs(minutes * 60))),
+            job_periods: [
+                (Job::Watch, minutes(DEFAULT_WATCH_MINUTES)),
+                (Job::Sweep, minutes(DEFAULT_SWEEP_MINUTES)),
+                (Job::Audit, minutes(DEFAULT_AUDIT_MINUTES)),
+            ],
         }
     }
 }
@@ -107,16 +112,36 @@ impl Default for WatcherSettings {
 impl WatcherSettings {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let defaults = Self::default();
-        let mut job_periods = defaults.job_periods;
-        for ((_, period), (_, name, default)) in job_periods.iter_mut().zip(JOB_PERIOD_VARIABLES) {
-            let minutes = env.parsed_within(
-                name,
-                default,
-                1..=MAX_JOB_PERIOD_MINUTES,
-                "whole minutes from 1 to 1440, the job's schedule period",
-            )?;
-            *period = Duration::from_secs(minutes * 60);
-        }
+        let (range, form) = (JOB_PERIOD_MINUTES, JOB_PERIOD_FORM);
+        let job_periods = [
+            (
+                Job::Watch,
+                minutes(env.parsed_within(
+                    "WATCH_EVERY_MINUTES",
+                    DEFAULT_WATCH_MINUTES,
+                    range.clone(),
+                    form,
+                )?),
+            ),
+            (
+                Job::Sweep,
+                minutes(env.parsed_within(
+                    "SWEEP_EVERY_MINUTES",
+                    DEFAULT_SWEEP_MINUTES,
+                    range.clone(),
+                    form,
+                )?),
+            ),
+            (
+                Job::Audit,
+                minutes(env.parsed_within(
+                    "AUDIT_EVERY_MINUTES",
+                    DEFAULT_AUDIT_MINUTES,
+                    range,
+                    form,
+                )?),
+            ),
+        ];
         let remind_hours = env.parsed_within(
             "REMIND_AFTER_HOURS",
             DEFAULT_REMIND_AFTER_HOURS,
