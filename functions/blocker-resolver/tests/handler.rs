@@ -788,6 +788,7 @@ async fn the_sample_events_take_the_paths_they_are_named_for() {
         ("check-stack.json", "evaluated-stack"),
         ("sweep-schedule.json", "swept"),
         ("sweep-scheduler-input.json", "swept"),
+        ("test-alert.json", "test"),
     ] {
         let text = std::fs::read_to_string(dir.join(file)).expect(file);
         let event: Value = serde_json::from_str(&text).expect(file);

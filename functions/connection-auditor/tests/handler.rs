@@ -593,6 +593,11 @@ async fn the_sample_events_are_schedules() {
             "{name}"
         );
     }
+    let test: Value = serde_json::from_str(include_str!(
+        "../../../events/connection-auditor/test-alert.json"
+    ))
+    .expect("test-alert.json");
+    assert_eq!(demo().handle(test).await.expect("test").action, "test");
 }
 
 #[tokio::test]

@@ -333,6 +333,7 @@ fn the_sample_events_parse() {
             stack: STACK.into()
         }
     );
+    assert_eq!(parse("test-alert.json"), Incoming::TestAlert);
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
