@@ -334,6 +334,7 @@ fn the_sample_events_parse() {
         }
     );
     assert_eq!(parse("test-alert.json"), Incoming::TestAlert);
+    assert_eq!(parse("scheduler-input.json"), Incoming::Schedule);
 }
 
 const HOUR: Duration = Duration::from_secs(3600);

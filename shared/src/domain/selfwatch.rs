@@ -153,7 +153,7 @@ pub fn test_alert(function: &str, now: SystemTime) -> Alert {
     let mut alert = Alert::new(
         AlertKind::Test,
         Severity::Info,
-        format!("gitsync-guard test alert from {function}: nothing is wrong"),
+        format!("Test alert from {function}: nothing is wrong"),
     )
     .fact("Function", function)
     .fact("Sent at", rfc3339(now));

@@ -7,7 +7,8 @@
 use std::time::Duration;
 
 use e2e::{
-    AlertSink, Emulator, LambdaWatch, Moto, ReceivedAlert, create_stack, log_dir, workspace_root,
+    AlertSink, Emulator, LambdaWatch, Moto, ReceivedAlert, create_stack, log_dir, sample_event,
+    workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -36,164 +37,185 @@ async fn main() {
     }
 }
 
-async fn demo() {
-    let logs = log_dir("demo");
-    let scenario = workspace_root().join("emulator/scenarios/demo.yaml");
-    step("Starting the CodeStar Connections emulator (demo scenario), moto, and the functions");
-    let emulator = Emulator::start(Some(&scenario));
-    let moto = Moto::start(&logs);
-    let sink = AlertSink::create(&moto).await;
-    // web-frontend exists in CloudFormation (CREATE_COMPLETE) for the resolver's precondition.
-    create_stack(&moto, "web-frontend").await;
-    let env = |mode: &str| {
-        vec![
-            ("ALERT_TOPIC_ARN", sink.topic_arn.clone()),
-            ("LEDGER_TABLE", sink.table.clone()),
-            ("ALERT_FORMAT", "text".to_owned()),
-            ("RESOLVER_RULES", RULES.to_owned()),
-            ("RESOLVER_MODE", mode.to_owned()),
-            // What template.yaml passes: every alert names its account.
-            ("ACCOUNT_ID", "123456789012".to_owned()),
-            // The day's health report goes out with the first sweep after this time (UTC).
-            ("HEALTH_REPORT_AT", "00:00".to_owned()),
-            (
-                "AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS",
-                emulator.url.clone(),
-            ),
-            ("AWS_ENDPOINT_URL_SNS", moto.url.clone()),
-            ("AWS_ENDPOINT_URL_DYNAMODB", moto.url.clone()),
-            ("AWS_ENDPOINT_URL_CLOUDFORMATION", moto.url.clone()),
-        ]
-    };
-    let watch = LambdaWatch::start(&env("dry-run"), &logs);
-    let enforcing = LambdaWatch::start(&env("enforce"), &logs);
-    println!("  emulator   {}", emulator.url);
-    println!("  moto       {}", moto.url);
-    println!(
-        "  functions  http://127.0.0.1:{} (cargo lambda watch)",
-        watch.port
-    );
-    println!("  logs       {}", logs.display());
+/// What the demo runs: the services, and the functions twice (the resolver in dry-run and in
+/// enforce).
+struct Demo {
+    emulator: Emulator,
+    /// Runs until the demo ends (dropping it stops the server).
+    _moto: Moto,
+    sink: AlertSink,
+    watch: LambdaWatch,
+    enforcing: LambdaWatch,
+}
 
-    step("sync-watcher: Git sync reports failed deployments of payments-api and web-frontend");
-    for stack in ["payments-api", "web-frontend"] {
-        let event = emulator
+async fn demo() {
+    let demo = Demo::start().await;
+    demo.blockers_from_events().await;
+    demo.resolver().await;
+    demo.connections().await;
+    demo.lost_event_and_report().await;
+    demo.test_alert().await;
+    println!("\nDone: everything the demo started is stopped on exit.");
+}
+
+impl Demo {
+    async fn start() -> Self {
+        let logs = log_dir("demo");
+        let scenario = workspace_root().join("emulator/scenarios/demo.yaml");
+        step("Starting the CodeStar Connections emulator (demo scenario), moto, and the functions");
+        let emulator = Emulator::start(Some(&scenario));
+        let moto = Moto::start(&logs);
+        let sink = AlertSink::create(&moto).await;
+        // web-frontend exists in CloudFormation (CREATE_COMPLETE) for the resolver's precondition.
+        create_stack(&moto, "web-frontend").await;
+        let env = |mode: &str| {
+            vec![
+                ("ALERT_TOPIC_ARN", sink.topic_arn.clone()),
+                ("LEDGER_TABLE", sink.table.clone()),
+                ("ALERT_FORMAT", "text".to_owned()),
+                ("RESOLVER_RULES", RULES.to_owned()),
+                ("RESOLVER_MODE", mode.to_owned()),
+                // What template.yaml passes: every alert names its account.
+                ("ACCOUNT_ID", "123456789012".to_owned()),
+                // The day's health report goes out with the first sweep after this time (UTC).
+                ("HEALTH_REPORT_AT", "00:00".to_owned()),
+                (
+                    "AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS",
+                    emulator.url.clone(),
+                ),
+                ("AWS_ENDPOINT_URL_SNS", moto.url.clone()),
+                ("AWS_ENDPOINT_URL_DYNAMODB", moto.url.clone()),
+                ("AWS_ENDPOINT_URL_CLOUDFORMATION", moto.url.clone()),
+            ]
+        };
+        let watch = LambdaWatch::start(&env("dry-run"), &logs);
+        let enforcing = LambdaWatch::start(&env("enforce"), &logs);
+        println!("  emulator   {}", emulator.url);
+        println!("  moto       {}", moto.url);
+        println!(
+            "  functions  http://127.0.0.1:{} (cargo lambda watch)",
+            watch.port
+        );
+        println!("  logs       {}", logs.display());
+        Self {
+            emulator,
+            _moto: moto,
+            sink,
+            watch,
+            enforcing,
+        }
+    }
+
+    /// The event Git sync sends when a stack's deployment ends in `status`.
+    async fn resource_sync(&self, stack: &str, status: &str) -> Value {
+        self.emulator
             .admin(
                 "resource-sync",
-                json!({"ResourceName": stack, "Status": "FAILED"}),
+                json!({"ResourceName": stack, "Status": status}),
             )
-            .await;
+            .await
+    }
+
+    /// Prints the alerts that reached the topic: `expected` of them, then none for a moment.
+    async fn alerts(&self, expected: usize) {
+        print_alerts(&self.sink.receive(expected, WAIT, QUIET).await);
+    }
+
+    async fn blockers_from_events(&self) {
+        step("sync-watcher: Git sync reports failed deployments of payments-api and web-frontend");
+        for stack in ["payments-api", "web-frontend"] {
+            let event = self.resource_sync(stack, "FAILED").await;
+            let what = format!("FAILED event of {stack}");
+            invoke(&self.watch, "sync-watcher", &event, &what).await;
+        }
+        self.alerts(2).await;
+
+        step("sync-watcher: the same event delivered again (EventBridge delivers at least once)");
+        let event = self.resource_sync("payments-api", "FAILED").await;
+        let what = "FAILED event of payments-api, again";
+        invoke(&self.watch, "sync-watcher", &event, what).await;
+        self.alerts(0).await;
+    }
+
+    async fn resolver(&self) {
+        step(
+            "blocker-resolver (dry-run): decides on the FAILED event of web-frontend, resolves nothing",
+        );
+        let failed = self.resource_sync("web-frontend", "FAILED").await;
+        let what = "FAILED event of web-frontend";
+        invoke(&self.watch, "blocker-resolver", &failed, what).await;
+        self.alerts(1).await;
+
+        step(
+            "blocker-resolver (enforce): the same decision, and this time it resolves the blocker",
+        );
+        invoke(&self.enforcing, "blocker-resolver", &failed, what).await;
+        self.alerts(1).await;
+
+        step("sync-watcher: Git sync retried web-frontend and it deployed; the stack recovered");
+        let succeeded = self.resource_sync("web-frontend", "SUCCEEDED").await;
+        let what = "SUCCEEDED event of web-frontend";
+        invoke(&self.watch, "sync-watcher", &succeeded, what).await;
+        self.alerts(1).await;
+    }
+
+    async fn audit(&self) {
+        let schedule = sample_event("connection-auditor/scheduler-input.json");
         invoke(
-            &watch,
-            "sync-watcher",
-            &event,
-            &format!("FAILED event of {stack}"),
+            &self.watch,
+            "connection-auditor",
+            &schedule,
+            "scheduled audit",
         )
         .await;
     }
-    print_alerts(&sink.receive(2, WAIT, QUIET).await);
 
-    step("sync-watcher: the same event delivered again (EventBridge delivers at least once)");
-    let event = emulator
-        .admin(
-            "resource-sync",
-            json!({"ResourceName": "payments-api", "Status": "FAILED"}),
-        )
-        .await;
-    invoke(
-        &watch,
-        "sync-watcher",
-        &event,
-        "FAILED event of payments-api, again",
-    )
-    .await;
-    print_alerts(&sink.receive(0, WAIT, QUIET).await);
+    async fn connections(&self) {
+        step("connection-auditor: the scheduled audit finds the ERROR and PENDING connections");
+        self.audit().await;
+        self.alerts(1).await;
 
-    step(
-        "blocker-resolver (dry-run): decides on the FAILED event of web-frontend, resolves nothing",
-    );
-    let web_failed = emulator
-        .admin(
-            "resource-sync",
-            json!({"ResourceName": "web-frontend", "Status": "FAILED"}),
-        )
-        .await;
-    invoke(
-        &watch,
-        "blocker-resolver",
-        &web_failed,
-        "FAILED event of web-frontend",
-    )
-    .await;
-    print_alerts(&sink.receive(1, WAIT, QUIET).await);
+        step("connection-auditor: the next audit, nothing changed: nothing is sent");
+        self.audit().await;
+        self.alerts(0).await;
+    }
 
-    step("blocker-resolver (enforce): the same decision, and this time it resolves the blocker");
-    invoke(
-        &enforcing,
-        "blocker-resolver",
-        &web_failed,
-        "FAILED event of web-frontend",
-    )
-    .await;
-    print_alerts(&sink.receive(1, WAIT, QUIET).await);
+    async fn lost_event_and_report(&self) {
+        step(
+            "sync-watcher: Git sync blocks payments-worker but its event is lost; the hourly sweep \
+             catches it, and as the day's first sweep past HEALTH_REPORT_AT sends the health report",
+        );
+        let blocker = json!({
+            "ResourceName": "payments-worker",
+            "CreatedReason": "Resource handler returned message: \"Bucket payments-worker-artifacts already exists\"",
+        });
+        self.emulator.admin("sync-blockers", blocker).await;
+        let sweep = sample_event("sync-watcher/scheduler-input.json");
+        invoke(&self.watch, "sync-watcher", &sweep, "scheduled sweep").await;
+        self.alerts(2).await;
 
-    step("sync-watcher: Git sync retried web-frontend and it deployed; the stack recovered");
-    let web_succeeded = emulator
-        .admin(
-            "resource-sync",
-            json!({"ResourceName": "web-frontend", "Status": "SUCCEEDED"}),
-        )
-        .await;
-    invoke(
-        &watch,
-        "sync-watcher",
-        &web_succeeded,
-        "SUCCEEDED event of web-frontend",
-    )
-    .await;
-    print_alerts(&sink.receive(1, WAIT, QUIET).await);
+        step("sync-watcher: the next sweep, nothing new: nothing is sent");
+        invoke(&self.watch, "sync-watcher", &sweep, "scheduled sweep").await;
+        self.alerts(0).await;
 
-    let schedule = json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
-    step("connection-auditor: the scheduled audit finds the ERROR and PENDING connections");
-    invoke(&watch, "connection-auditor", &schedule, "scheduled audit").await;
-    print_alerts(&sink.receive(1, WAIT, QUIET).await);
+        step("connection-auditor: someone re-authorizes acme-bitbucket; the next audit says so");
+        let status = json!({"ConnectionArn": BITBUCKET_CONNECTION, "Status": "AVAILABLE"});
+        self.emulator.admin("connection-status", status).await;
+        self.audit().await;
+        self.alerts(1).await;
+    }
 
-    step("connection-auditor: the next audit, nothing changed: nothing is sent");
-    invoke(&watch, "connection-auditor", &schedule, "scheduled audit").await;
-    print_alerts(&sink.receive(0, WAIT, QUIET).await);
-
-    step(
-        "sync-watcher: Git sync blocks payments-worker but its event is lost; the hourly sweep \
-         catches it, and as the day's first sweep past HEALTH_REPORT_AT sends the health report",
-    );
-    emulator
-        .admin(
-            "sync-blockers",
-            json!({
-                "ResourceName": "payments-worker",
-                "CreatedReason": "Resource handler returned message: \"Bucket payments-worker-artifacts already exists\"",
-            }),
-        )
-        .await;
-    let sweep = json!({"detail-type": "Scheduled Event", "source": "gitsync-guard.schedule", "detail": {"job": "watch"}});
-    invoke(&watch, "sync-watcher", &sweep, "scheduled sweep").await;
-    print_alerts(&sink.receive(2, WAIT, QUIET).await);
-
-    step("sync-watcher: the next sweep, nothing new: nothing is sent");
-    invoke(&watch, "sync-watcher", &sweep, "scheduled sweep").await;
-    print_alerts(&sink.receive(0, WAIT, QUIET).await);
-
-    step("connection-auditor: someone re-authorizes acme-bitbucket; the next audit says so");
-    emulator
-        .admin(
-            "connection-status",
-            json!({"ConnectionArn": BITBUCKET_CONNECTION, "Status": "AVAILABLE"}),
-        )
-        .await;
-    invoke(&watch, "connection-auditor", &schedule, "scheduled audit").await;
-    print_alerts(&sink.receive(1, WAIT, QUIET).await);
-
-    println!("\nDone: everything the demo started is stopped on exit.");
+    async fn test_alert(&self) {
+        step(
+            "After a deploy: each function's test job sends one test alert through the real path \
+             (the command is in the README's Deploy section)",
+        );
+        for function in ["sync-watcher", "blocker-resolver", "connection-auditor"] {
+            let event = sample_event(&format!("{function}/test-alert.json"));
+            invoke(&self.watch, function, &event, "test job").await;
+        }
+        self.alerts(3).await;
+    }
 }
 
 fn step(title: &str) {
