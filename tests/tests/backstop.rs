@@ -407,7 +407,7 @@ async fn each_functions_test_job_publishes_one_test_message_and_changes_nothing(
         assert_eq!(alert.attribute("region"), Some(e2e::REGION));
         for expected in [
             "nothing is wrong",
-            &format!("Function:"),
+            "Function:",
             &format!("{}, {}", e2e::ACCOUNT, e2e::REGION),
             "Sent at:",
         ] {

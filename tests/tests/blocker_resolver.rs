@@ -543,10 +543,11 @@ async fn the_sweep_decides_every_stack_and_the_loop_guard_stops_a_returning_bloc
     );
 
     // One metrics line per sweep: its size, the ACTIVE blockers, the decisions, the messages
-    // (the summary included).
+    // (the summary included), and its heartbeat (every stack was read).
     let swept = |active, resolved, would_resolve, held_back, published| {
         [
             ("StacksSwept", 5),
+            ("CompleteRuns", 1),
             ("ActiveBlockers", active),
             ("BlockersResolved", resolved),
             ("BlockersWouldResolve", would_resolve),
