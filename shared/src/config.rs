@@ -145,6 +145,12 @@ static TOPIC_ARN: LazyLock<Regex> = LazyLock::new(|| {
 static ACCOUNT_ID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[0-9]{12}$").unwrap_or_else(|err| unreachable!("constant regex: {err}"))
 });
+static EVENT_BUS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^([A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]{1,256})$",
+    )
+    .unwrap_or_else(|err| unreachable!("constant regex: {err}"))
+});
 static TABLE_NAME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[A-Za-z0-9_.-]{3,255}$")
         .unwrap_or_else(|err| unreachable!("constant regex: {err}"))
@@ -161,6 +167,25 @@ pub struct CommonConfig {
     /// it, so the template passes `AWS::AccountId`; unset (a local run), alerts name the
     /// region only.
     pub account: Option<Account>,
+    /// The EventBridge bus gitsync-guard puts its events on (a name or an ARN); `None`, no
+    /// events: a deployment that does not name one (and may not be allowed to put) puts none.
+    pub event_bus: Option<String>,
+}
+
+/// `EVENT_BUS_NAME`, if set: a bus name or ARN.
+fn event_bus_from_env<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<String>, ConfigError> {
+    match env.optional("EVENT_BUS_NAME") {
+        Some(bus) if !EVENT_BUS.is_match(&bus) => Err(ConfigError::Invalid {
+            name: "EVENT_BUS_NAME",
+            value: bus,
+            expected:
+                "an EventBridge bus name (such as default) or bus ARN, or unset for no events"
+                    .to_owned(),
+        }),
+        bus => Ok(bus),
+    }
 }
 
 /// The account from `ACCOUNT_ID` and `ACCOUNT_NAME`, if set.
@@ -214,6 +239,7 @@ impl CommonConfig {
                 "text, chatbot or json",
             )?,
             account: account_from_env(env)?,
+            event_bus: event_bus_from_env(env)?,
         })
     }
 }
@@ -238,6 +264,28 @@ mod tests {
         .expect("valid");
         assert_eq!(config.alert_topic_arn, TOPIC);
         assert_eq!(config.ledger_table, "gitsync-guard-ledger");
+        assert_eq!(config.event_bus, None, "no bus named, no events");
+        let with_bus = |bus: &str| {
+            CommonConfig::from_env(&env(&[
+                ("ALERT_TOPIC_ARN", TOPIC),
+                ("LEDGER_TABLE", "gitsync-guard-ledger"),
+                ("EVENT_BUS_NAME", bus),
+            ]))
+        };
+        assert_eq!(
+            with_bus("default").expect("a name").event_bus.as_deref(),
+            Some("default")
+        );
+        let arn = "arn:aws:events:eu-west-1:210987654321:event-bus/gitsync-hub";
+        assert_eq!(
+            with_bus(arn).expect("an ARN").event_bus.as_deref(),
+            Some(arn)
+        );
+        let err = with_bus("no spaces").expect_err("not a bus");
+        assert!(
+            err.to_string().contains("EVENT_BUS_NAME is \"no spaces\""),
+            "{err}"
+        );
         assert_eq!(config.alert_format, AlertFormat::Chatbot);
         assert_eq!(config.account, None);
     }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::domain::alert::{Account, AlertFormat, Origin, RenderedAlert};
+use crate::domain::bus::RenderedEvent;
 use crate::domain::connections::{Connection, Host};
 use crate::domain::selfwatch::{Heartbeat, Job};
 use crate::domain::sync::{
@@ -260,6 +261,8 @@ impl StackStatusLookup for InMemoryStacks {
 #[derive(Default)]
 pub struct RecordingNotifier {
     published: Mutex<Vec<RenderedAlert>>,
+    /// Every event put, with messages or alone, in order.
+    events: Mutex<Vec<RenderedEvent>>,
     failures_left: AtomicUsize,
     delay: Mutex<Duration>,
 }
@@ -267,6 +270,17 @@ pub struct RecordingNotifier {
 impl RecordingNotifier {
     pub fn published(&self) -> Vec<RenderedAlert> {
         lock(&self.published).clone()
+    }
+
+    /// Every event put so far: those of published messages and those put alone.
+    pub fn events(&self) -> Vec<RenderedEvent> {
+        lock(&self.events).clone()
+    }
+
+    fn injected_failure(&self) -> bool {
+        self.failures_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     pub fn fail_next(&self, times: usize) {
@@ -284,14 +298,19 @@ impl Notifier for RecordingNotifier {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        let failing = self
-            .failures_left
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if failing {
+        if self.injected_failure() {
             return Err(NotifyError("injected failure".into()));
         }
+        lock(&self.events).extend(alert.events.iter().cloned());
         lock(&self.published).push(alert.clone());
+        Ok(())
+    }
+
+    async fn put_events(&self, events: &[RenderedEvent]) -> Result<(), NotifyError> {
+        if self.injected_failure() {
+            return Err(NotifyError("injected failure".into()));
+        }
+        lock(&self.events).extend(events.iter().cloned());
         Ok(())
     }
 }

@@ -18,6 +18,7 @@ use thiserror::Error;
 use tracing::{debug, info, warn};
 
 use crate::domain::alert::{Alert, AlertFormat, Origin, RenderedAlert, render};
+use crate::domain::bus::{BusEvent, RenderedEvent, test_event};
 use crate::domain::selfwatch::test_alert;
 use crate::ledger::{Claim, LedgerError, LedgerKey};
 use crate::ports::{AlertLedger, Clock, Notifier, NotifyError};
@@ -103,21 +104,40 @@ impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {
         self.clock.now()
     }
 
-    /// Every message passes here, so this is the one place that stamps the origin.
-    pub fn render(&self, alert: &Alert) -> RenderedAlert {
+    /// Every message passes here, so this is the one place that stamps the origin, on the
+    /// message and on its events; `key` is what the events are deduplicated on.
+    pub fn render(&self, alert: &Alert, key: &str) -> RenderedAlert {
         let alert = alert.clone().from_origin(&self.origin);
-        render(&alert, self.format, self.source)
+        let mut rendered = render(&alert, self.format, self.source);
+        rendered.events = self.render_events(&alert.events, key);
+        rendered
     }
 
-    /// Publishes without a ledger key: for messages that are not about one thing (a summary).
+    fn render_events(&self, events: &[BusEvent], key: &str) -> Vec<RenderedEvent> {
+        events
+            .iter()
+            .map(|event| event.render(&self.origin, self.source, key))
+            .collect()
+    }
+
+    /// Publishes without a ledger key: for messages that are not about one thing (a summary);
+    /// their events carry keys of their own.
     pub async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
-        self.notifier.publish(&self.render(alert)).await
+        self.notifier.publish(&self.render(alert, "")).await
+    }
+
+    /// Puts events that come with no message, deduplicated on `key` (the health snapshot).
+    pub async fn put_events(&self, events: &[BusEvent], key: &str) -> Result<(), NotifyError> {
+        self.notifier
+            .put_events(&self.render_events(events, key))
+            .await
     }
 
     /// The function's test alert, through the real path (format, topic, key) and no ledger:
     /// it proves delivery and changes nothing a later run reads.
     pub async fn send_test_alert(&self) -> Result<(), NotifyError> {
-        let alert = test_alert(self.source, self.clock.now());
+        let now = self.clock.now();
+        let alert = test_alert(self.source, now).event(test_event(self.source, now));
         info!(function = self.source, "sending a test alert");
         self.publish(&alert).await
     }
@@ -128,7 +148,7 @@ impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {
         key: &LedgerKey,
         alert: &Alert,
     ) -> Result<Delivery, DedupeError> {
-        let rendered = self.render(alert);
+        let rendered = self.render(alert, &key.to_string());
         let started = self.clock.now();
         loop {
             match self.claim(key, self.policy.lease).await? {
@@ -161,7 +181,8 @@ impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {
     /// Publishes the message of claimed work and confirms the claim; if publishing fails, the
     /// claim is released so that a retry can finish the job.
     pub async fn publish_claimed(&self, ticket: Ticket, alert: &Alert) -> Result<(), NotifyError> {
-        self.publish_rendered(ticket, &self.render(alert)).await
+        let rendered = self.render(alert, &ticket.key.to_string());
+        self.publish_rendered(ticket, &rendered).await
     }
 
     /// Marks claimed work done without a message: it turned out to need none.

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 use thiserror::Error;
 
 use crate::domain::alert::RenderedAlert;
+use crate::domain::bus::RenderedEvent;
 use crate::domain::connections::{Connection, Host};
 use crate::domain::selfwatch::{Heartbeat, Job};
 use crate::domain::sync::{RepositoryLink, SyncAttempt, SyncBlocker, SyncConfiguration};
@@ -123,11 +124,20 @@ pub trait StackStatusLookup: Send + Sync {
 #[error("publishing the alert failed: {0}")]
 pub struct NotifyError(pub String);
 
-/// Where alerts go (the SNS topic).
+/// Where alerts go: their events to the EventBridge bus, then their message to the SNS topic.
 pub trait Notifier: Send + Sync {
+    /// Puts the alert's events, then publishes its message: a failure of either is an error,
+    /// so that the retry does both (consumers deduplicate events on their key).
     fn publish(
         &self,
         alert: &RenderedAlert,
+    ) -> impl Future<Output = Result<(), NotifyError>> + Send;
+
+    /// Puts events that come with no message (the health snapshot). Every entry EventBridge
+    /// did not take is an error.
+    fn put_events(
+        &self,
+        events: &[RenderedEvent],
     ) -> impl Future<Output = Result<(), NotifyError>> + Send;
 }
 

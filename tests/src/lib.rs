@@ -318,12 +318,49 @@ pub async fn receive_alerts(
     timeout: Duration,
     quiet: Duration,
 ) -> Vec<ReceivedAlert> {
-    let mut alerts = Vec::new();
+    receive_bodies(sqs, queue_url, count, timeout, quiet)
+        .await
+        .iter()
+        .map(|body| {
+            let envelope: Value = serde_json::from_str(body)
+                .unwrap_or_else(|err| panic!("SNS envelope is not JSON ({err}): {body}"));
+            let attributes = envelope["MessageAttributes"]
+                .as_object()
+                .map(|map| {
+                    map.iter()
+                        .map(|(name, value)| {
+                            (
+                                name.clone(),
+                                value["Value"].as_str().unwrap_or_default().to_owned(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            ReceivedAlert {
+                subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
+                message: envelope["Message"].as_str().unwrap_or_default().to_owned(),
+                attributes,
+            }
+        })
+        .collect()
+}
+
+/// Waits until `count` messages arrived on the queue (at most `timeout`), then `quiet` more to
+/// catch any extra one; returns every body received and removes it from the queue.
+async fn receive_bodies(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    count: usize,
+    timeout: Duration,
+    quiet: Duration,
+) -> Vec<String> {
+    let mut bodies = Vec::new();
     let deadline = Instant::now() + timeout;
     let mut quiet_until: Option<Instant> = None;
     loop {
         let now = Instant::now();
-        if alerts.len() >= count {
+        if bodies.len() >= count {
             let until = *quiet_until.get_or_insert(now + quiet);
             if now >= until {
                 break;
@@ -340,27 +377,7 @@ pub async fn receive_alerts(
             .await
             .expect("receive from the queue");
         for message in output.messages() {
-            let body = message.body().unwrap_or_default();
-            let envelope: Value = serde_json::from_str(body)
-                .unwrap_or_else(|err| panic!("SNS envelope is not JSON ({err}): {body}"));
-            let attributes = envelope["MessageAttributes"]
-                .as_object()
-                .map(|map| {
-                    map.iter()
-                        .map(|(name, value)| {
-                            (
-                                name.clone(),
-                                value["Value"].as_str().unwrap_or_default().to_owned(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            alerts.push(ReceivedAlert {
-                subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
-                message: envelope["Message"].as_str().unwrap_or_default().to_owned(),
-                attributes,
-            });
+            bodies.push(message.body().unwrap_or_default().to_owned());
             if let Some(handle) = message.receipt_handle() {
                 sqs.delete_message()
                     .queue_url(queue_url)
@@ -371,7 +388,79 @@ pub async fn receive_alerts(
             }
         }
     }
-    alerts
+    bodies
+}
+
+/// A queue that receives every gitsync-guard event of the default bus, through a rule whose
+/// pattern is `{"source": ["gitsync-guard"]}`: what a consumer's rule sees.
+pub struct EventSink {
+    pub queue_url: String,
+    sqs: aws_sdk_sqs::Client,
+}
+
+/// The rule's pattern: everything gitsync-guard puts.
+pub const EVENTS_PATTERN: &str = r#"{"source": ["gitsync-guard"]}"#;
+
+impl EventSink {
+    pub async fn create(moto: &Moto) -> Self {
+        let config = sdk_config().await;
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&config)
+                .endpoint_url(&moto.url)
+                .build(),
+        );
+        let events = aws_sdk_eventbridge::Client::from_conf(
+            aws_sdk_eventbridge::config::Builder::from(&config)
+                .endpoint_url(&moto.url)
+                .build(),
+        );
+        let queue_url = sqs
+            .create_queue()
+            .queue_name("gitsync-guard-events")
+            .send()
+            .await
+            .expect("create the events queue")
+            .queue_url
+            .expect("queue URL");
+        events
+            .put_rule()
+            .name("gitsync-guard-events")
+            .event_bus_name("default")
+            .event_pattern(EVENTS_PATTERN)
+            .send()
+            .await
+            .expect("create the rule");
+        events
+            .put_targets()
+            .rule("gitsync-guard-events")
+            .event_bus_name("default")
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("queue")
+                    .arn(format!(
+                        "arn:aws:sqs:{REGION}:{ACCOUNT}:gitsync-guard-events"
+                    ))
+                    .build()
+                    .expect("target"),
+            )
+            .send()
+            .await
+            .expect("target the queue");
+        Self { queue_url, sqs }
+    }
+
+    /// The events the rule delivered, as EventBridge delivers them (envelope and detail): waits
+    /// for `count`, then `quiet` more.
+    pub async fn receive(&self, count: usize, timeout: Duration, quiet: Duration) -> Vec<Value> {
+        receive_bodies(&self.sqs, &self.queue_url, count, timeout, quiet)
+            .await
+            .iter()
+            .map(|body| {
+                serde_json::from_str(body)
+                    .unwrap_or_else(|err| panic!("an event is not JSON ({err}): {body}"))
+            })
+            .collect()
+    }
 }
 
 /// The ledger table as the template creates it (its keys), through `dynamodb`'s account and
@@ -568,6 +657,7 @@ pub struct WorldBuilder {
     test: String,
     scenario: Option<PathBuf>,
     sns_relay: bool,
+    events_relay: bool,
 }
 
 /// The running services of one test, and the environment the functions get to use them.
@@ -575,8 +665,12 @@ pub struct World {
     pub emulator: Emulator,
     pub moto: Moto,
     pub sink: AlertSink,
+    /// Every event the functions put on the default bus, through a rule.
+    pub events: EventSink,
     /// In front of SNS, when the builder asked for it.
     pub relay: Option<Relay>,
+    /// In front of EventBridge, when the builder asked for it.
+    pub events_relay: Option<Relay>,
     pub config: SdkConfig,
     pub codestar: aws_sdk_codestarconnections::Client,
     pub logs: PathBuf,
@@ -588,6 +682,7 @@ impl WorldBuilder {
             test: test.to_owned(),
             scenario: None,
             sns_relay: false,
+            events_relay: false,
         }
     }
 
@@ -603,12 +698,23 @@ impl WorldBuilder {
         self
     }
 
+    /// EventBridge reached through a [`Relay`], so that the test can make it unreachable.
+    pub fn events_through_relay(mut self) -> Self {
+        self.events_relay = true;
+        self
+    }
+
     pub async fn build(self) -> World {
         let logs = log_dir(&self.test);
         let emulator = Emulator::start(self.scenario.as_deref());
         let moto = Moto::start(&logs);
         let sink = AlertSink::create(&moto).await;
+        let events = EventSink::create(&moto).await;
         let relay = match self.sns_relay {
+            true => Some(Relay::start(&moto.url).await),
+            false => None,
+        };
+        let events_relay = match self.events_relay {
             true => Some(Relay::start(&moto.url).await),
             false => None,
         };
@@ -622,7 +728,9 @@ impl WorldBuilder {
             emulator,
             moto,
             sink,
+            events,
             relay,
+            events_relay,
             config,
             codestar,
             logs,
@@ -637,6 +745,10 @@ impl World {
             .relay
             .as_ref()
             .map_or(&self.moto.url, |relay| &relay.url);
+        let eventbridge = self
+            .events_relay
+            .as_ref()
+            .map_or(&self.moto.url, |relay| &relay.url);
         vec![
             ("ALERT_TOPIC_ARN", self.sink.topic_arn.clone()),
             ("LEDGER_TABLE", self.sink.table.clone()),
@@ -647,6 +759,9 @@ impl World {
                 self.emulator.url.clone(),
             ),
             ("AWS_ENDPOINT_URL_SNS", sns.clone()),
+            // As the template deploys them: events on the default bus.
+            ("EVENT_BUS_NAME", "default".to_owned()),
+            ("AWS_ENDPOINT_URL_EVENTBRIDGE", eventbridge.clone()),
             ("AWS_ENDPOINT_URL_DYNAMODB", self.moto.url.clone()),
             ("AWS_ENDPOINT_URL_CLOUDFORMATION", self.moto.url.clone()),
         ]
@@ -661,6 +776,22 @@ impl World {
                 .map(|(name, value)| (name.as_ref(), value.clone())),
         );
         LambdaWatch::start(&env, &self.logs)
+    }
+
+    /// The functions as template.yaml deploys them: each with its environment at the
+    /// parameters' defaults (and [`World::function_env`]), `overrides` replacing values.
+    pub fn start_as_deployed(&self, overrides: &[(&str, &str)]) -> LambdaWatch {
+        let mut environment: Vec<(String, String)> = Vec::new();
+        for function in template::Template::load().functions() {
+            for (name, value) in function.environment {
+                let value = overrides
+                    .iter()
+                    .find(|(overridden, _)| *overridden == name)
+                    .map_or(value, |(_, value)| (*value).to_owned());
+                environment.push((name, value));
+            }
+        }
+        self.start_functions(&environment)
     }
 
     /// A DynamoDB client on moto, to look into the ledger table.

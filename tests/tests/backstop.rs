@@ -50,22 +50,11 @@ async fn world(test: &str, connection: &str, overrides: &[(&str, &str)]) -> Worl
         )
         .await;
     assert_eq!(seeded["SyncConfigurations"], 1, "{seeded}");
-    let template = Template::load();
-    let mut environment: Vec<(String, String)> = Vec::new();
-    for function in template.functions() {
-        for (name, value) in function.environment {
-            let value = overrides
-                .iter()
-                .find(|(overridden, _)| *overridden == name)
-                .map_or(value, |(_, value)| (*value).to_owned());
-            environment.push((name, value));
-        }
-    }
-    let watch = base.start_functions(&environment);
+    let watch = base.start_as_deployed(overrides);
     World {
         base,
         watch,
-        template,
+        template: Template::load(),
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use e2e::template::Template;
 use e2e::{Moto, REGION, log_dir, sdk_config, workspace_root};
+use gitsync::domain::bus::DetailType;
 use gitsync::domain::event::Incoming;
 use gitsync::domain::selfwatch::Job;
 use gitsync::metrics::{DIMENSION, Metric, NAMESPACE};
@@ -697,4 +698,116 @@ fn an_external_alert_topic_replaces_the_own_one_everywhere() {
         template["Resources"]["AlarmTopic"]["Condition"].as_str(),
         Some("ExternalAlertTopic")
     );
+}
+
+/// The schemas' one source is `schemas/*.json`: one per detail-type, each a Draft 4 schema, and
+/// the template registers each with exactly that content.
+#[test]
+fn the_registry_holds_each_detail_types_schema_exactly_as_the_repository_does() {
+    let template = template();
+    let registered = template.resources("AWS::EventSchemas::Schema");
+    assert_eq!(
+        registered.len(),
+        DetailType::ALL.len(),
+        "{:?}",
+        registered.keys()
+    );
+    let on_disk = std::fs::read_dir(workspace_root().join("schemas"))
+        .expect("schemas/")
+        .count();
+    assert_eq!(on_disk, DetailType::ALL.len(), "one file per detail-type");
+    for detail_type in DetailType::ALL {
+        let name = detail_type.schema_name();
+        let file: Value = serde_json::from_str(
+            &std::fs::read_to_string(workspace_root().join(format!("schemas/{name}.json")))
+                .unwrap_or_else(|err| panic!("schemas/{name}.json: {err}")),
+        )
+        .expect("JSON");
+        assert_eq!(file["$schema"], "http://json-schema.org/draft-04/schema#");
+        assert_eq!(
+            file["properties"]["detail-type"]["enum"],
+            json!([detail_type.as_str()])
+        );
+        jsonschema::draft4::new(&file).unwrap_or_else(|err| panic!("{name}: {err}"));
+        let resource = registered
+            .get(&format!("{name}Schema"))
+            .unwrap_or_else(|| panic!("{name}Schema in template.yaml"));
+        let properties = &resource["Properties"];
+        assert_eq!(properties["Type"].as_str(), Some("JSONSchemaDraft4"));
+        assert_eq!(
+            properties["SchemaName"].as_str(),
+            Some(format!("gitsync-guard@{name}").as_str())
+        );
+        let content: Value =
+            serde_json::from_str(properties["Content"].as_str().expect("Content")).expect("JSON");
+        assert_eq!(
+            content,
+            file,
+            "{name}Schema's Content differs from schemas/{name}.json; its Content must be:\n{}",
+            serde_json::to_string(&file).unwrap_or_default()
+        );
+    }
+}
+
+/// A field the code adds and the schema lacks fails validation: details admit no other field.
+#[test]
+fn a_schema_rejects_a_detail_field_it_does_not_declare() {
+    let file = workspace_root().join("schemas/GitSyncTest.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(file).expect("read")).expect("JSON");
+    let validator = jsonschema::draft4::new(&schema).expect("Draft 4");
+    let mut event = json!({
+        "version": "0", "id": "1", "detail-type": "GitSync Test", "source": "gitsync-guard",
+        "account": "123456789012", "time": "2027-01-15T08:00:00Z", "region": "us-east-1",
+        "resources": [],
+        "detail": {"version": "1", "key": "test#sync-watcher#2027-01-15T08:00:00Z",
+                   "account": "123456789012", "region": "us-east-1",
+                   "function": "sync-watcher", "sentAt": "2027-01-15T08:00:00Z"}
+    });
+    assert!(validator.is_valid(&event), "the documented shape is valid");
+    event["detail"]["newField"] = json!(1);
+    assert!(
+        !validator.is_valid(&event),
+        "an undeclared field is rejected"
+    );
+}
+
+/// Each function may put events on the parameter's bus only, and only when events are on.
+#[test]
+fn each_function_may_put_events_on_its_bus_only() {
+    let template = template();
+    assert_eq!(
+        template["Globals"]["Function"]["Environment"]["Variables"]["EVENT_BUS_NAME"],
+        serde_yaml_ng::from_str::<Yaml>("!Ref EventBusName").expect("yaml")
+    );
+    for (id, function) in template.resources("AWS::Serverless::Function") {
+        let statements = function["Properties"]["Policies"][0]["Statement"]
+            .as_sequence()
+            .expect("statements");
+        let puts: Vec<&Yaml> = statements
+            .iter()
+            .filter(|statement| {
+                serde_yaml_ng::to_string(statement)
+                    .unwrap_or_default()
+                    .contains("events:")
+            })
+            .collect();
+        assert_eq!(puts.len(), 1, "{id}");
+        let Yaml::Tagged(guarded) = puts[0] else {
+            panic!("{id}: the PutEvents statement is !If [PutEvents, ...]");
+        };
+        let branches = guarded.value.as_sequence().expect("!If");
+        assert_eq!(branches[0].as_str(), Some("PutEvents"), "{id}");
+        let statement = &branches[1];
+        assert_eq!(
+            statement["Action"].as_str(),
+            Some("events:PutEvents"),
+            "{id}"
+        );
+        let resource = serde_yaml_ng::to_string(&statement["Resource"]).unwrap_or_default();
+        assert!(
+            resource.contains(":event-bus/${EventBusName}"),
+            "{id}: {resource}"
+        );
+    }
 }

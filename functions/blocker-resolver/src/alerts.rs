@@ -5,9 +5,11 @@ use std::time::SystemTime;
 
 use gitsync::domain::alert::{Alert, AlertKind, Section, Severity};
 use gitsync::domain::blocker_alert::BlockedStack;
+use gitsync::domain::bus::{BusEvent, DetailType, blocker_event};
 use gitsync::domain::sync::{DEPLOYABLE_STACK_STATUSES, SyncBlocker};
 use gitsync::domain::text::shell_quote;
 use gitsync::ports::ApiError;
+use serde_json::{Value, json};
 
 use crate::engine::Hold;
 use crate::{DecisionRecord, Mode, Outcome, Verdict};
@@ -90,7 +92,42 @@ pub fn resolution_alert(
     let mut alert = blocker_alert(context, Severity::Info, title_text, blocker, rule)
         .fact("Recorded reason", resolved_reason);
     alert.summary = summary;
-    alert
+    let decision = match context.mode {
+        Mode::Enforce => Verdict::Resolved,
+        Mode::DryRun => Verdict::WouldResolve,
+    };
+    alert.event(decision_event(
+        context,
+        blocker,
+        rule,
+        decision,
+        json!({"resolvedReason": resolved_reason}),
+    ))
+}
+
+/// The `GitSync Blocker Resolution` event of a decision: `decision` is `resolved`,
+/// `would-resolve`, `held-back` or `failed`, with `fields` saying more.
+fn decision_event(
+    context: &StackContext<'_>,
+    blocker: &SyncBlocker,
+    rule: &str,
+    decision: Verdict,
+    fields: Value,
+) -> BusEvent {
+    let mut detail = json!({
+        "decision": decision.as_str(),
+        "mode": context.mode.as_str(),
+        "rule": rule,
+    });
+    if let (Value::Object(detail), Value::Object(fields)) = (&mut detail, fields) {
+        detail.extend(fields);
+    }
+    blocker_event(
+        DetailType::BlockerResolution,
+        context.stack,
+        blocker,
+        detail,
+    )
 }
 
 /// A matching blocker the stack-status precondition or the loop guard held back.
@@ -142,7 +179,13 @@ pub fn held_back_alert(
         ),
         context.place().resolve_command(&blocker.id),
     ];
-    alert
+    alert.event(decision_event(
+        context,
+        blocker,
+        rule,
+        Verdict::HeldBack,
+        json!({"guard": hold.guard_name(), "why": hold.to_string()}),
+    ))
 }
 
 /// UpdateSyncBlocker failed, after the retries it deserves.
@@ -175,7 +218,13 @@ pub fn failure_alert(
         "If it persists, resolve the blocker by hand with the command below.".into(),
     ];
     alert.commands = vec![context.place().resolve_command(&blocker.id)];
-    alert
+    alert.event(decision_event(
+        context,
+        blocker,
+        rule,
+        Verdict::Failed,
+        json!({"error": error.to_string(), "attempts": attempts}),
+    ))
 }
 
 /// The decisions a sweep summary lists; the others are counted.

@@ -6,10 +6,12 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use gitsync::domain::alert::{Alert, AlertKind, Link, Section, Severity};
+use gitsync::domain::bus::{BusEvent, DetailType, time};
 use gitsync::domain::connections::ResourceKind;
 use gitsync::domain::text::{shell_quote, time_and_age};
 use gitsync::ledger::LedgerKey;
 use gitsync::ports::ApiError;
+use serde_json::json;
 
 use crate::blast_radius::Impact;
 use crate::evaluate::{Change, MUTE_TAG, Transition};
@@ -405,6 +407,39 @@ fn hours(duration: Duration) -> String {
     }
 }
 
+/// The `Connection Health Change` event of one change: the resource, its status before and
+/// now, and the stacks it stalls (none for a recovery or a deletion).
+fn change_event(item: &DigestItem<'_>, now: SystemTime) -> BusEvent {
+    let change = item.change;
+    let stalled: Vec<&str> = item
+        .impact
+        .as_ref()
+        .map(|impact| impact.stacks().into_iter().collect())
+        .unwrap_or_default();
+    let since = match change.transition {
+        Transition::TurnedUnhealthy | Transition::Recovered | Transition::Deleted => now,
+        Transition::StatusChanged | Transition::Reminder => {
+            change.previous.map_or(now, |record| record.since)
+        }
+    };
+    BusEvent::new(
+        DetailType::ConnectionHealthChange,
+        json!({
+            "change": change.transition.as_str(),
+            "resourceType": change.kind.as_str(),
+            "arn": change.arn,
+            "name": change.name,
+            "provider": change.provider,
+            "status": change.status,
+            "previousStatus": change.previous.map(|record| record.status.as_str()),
+            "since": time(Some(since)),
+            "stalledStacks": stalled,
+            "stalledStacksKnown": item.impact.as_ref().is_none_or(|impact| impact.links_known),
+        }),
+    )
+    .about(change.arn)
+}
+
 /// The digest of one run: worst news first, everything that changed, what failed.
 pub fn digest_alert(digest: &Digest<'_>) -> Alert {
     let mut items: Vec<&DigestItem<'_>> = digest.items.iter().collect();
@@ -482,6 +517,10 @@ pub fn digest_alert(digest: &Digest<'_>) -> Alert {
             digest.region
         ),
     }];
+    alert.events = sorted
+        .iter()
+        .map(|item| change_event(item, digest.now))
+        .collect();
     alert
 }
 

@@ -97,7 +97,8 @@ impl Transition {
         )
     }
 
-    fn as_str(self) -> &'static str {
+    /// The change as events name it.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::TurnedUnhealthy => "unhealthy",
             Self::StatusChanged => "changed",

@@ -4,11 +4,13 @@ use std::time::{Duration, SystemTime};
 
 use gitsync::domain::alert::{Alert, AlertKind, Section, Severity, stack_console_link};
 use gitsync::domain::blocker_alert::BlockedStack;
+use gitsync::domain::bus::{BusEvent, DetailType, blocker_event};
 use gitsync::domain::event::Revision;
 use gitsync::domain::sync::{
     CFN_STACK_SYNC, DEPLOYABLE_STACK_STATUSES, SyncAttempt, SyncBlocker, SyncStatus,
 };
 use gitsync::domain::text::{age, rfc3339, shell_quote, time_and_age};
+use serde_json::json;
 
 /// Most events of a sync attempt shown in an alert; the rest are counted.
 pub const MAX_ATTEMPT_EVENTS: usize = 25;
@@ -81,7 +83,19 @@ pub fn blocker_alert(blocker: &SyncBlocker, context: &BlockerContext<'_>) -> Ale
     }
     alert.next_steps = next_steps();
     alert.commands = vec![place.resolve_command(&blocker.id)];
-    alert
+    let revision = context.revision;
+    alert.event(blocker_event(
+        DetailType::BlockerDetected,
+        stack,
+        blocker,
+        json!({
+            "provider": revision.provider,
+            "repository": revision.repository,
+            "branch": revision.branch,
+            "commit": revision.commit,
+            "syncStatus": context.event_status.map(ToString::to_string),
+        }),
+    ))
 }
 
 /// What to do about a blocker, whichever message names it.
@@ -135,7 +149,16 @@ pub fn reminder_alert(
     );
     alert.next_steps = next_steps();
     alert.commands = vec![place.resolve_command(&blocker.id)];
-    alert
+    let blocked_for_seconds = now.duration_since(since).unwrap_or_default().as_secs();
+    alert.event(blocker_event(
+        DetailType::BlockerReminder,
+        stack,
+        blocker,
+        json!({
+            "firstAlertedAt": rfc3339(alerted_at),
+            "blockedForSeconds": blocked_for_seconds,
+        }),
+    ))
 }
 
 pub fn recovery_alert(
@@ -171,7 +194,17 @@ pub fn recovery_alert(
         .sections
         .push(Section::capped("Blockers no longer active", items, 50));
     alert.links = vec![stack_console_link(region, stack)];
-    alert
+    alert.event(
+        BusEvent::new(
+            DetailType::StackRecovered,
+            json!({
+                "stack": stack,
+                "blockerIds": alerted_ids,
+                "syncStatus": event_status.map(ToString::to_string),
+            }),
+        )
+        .about_stack(stack),
+    )
 }
 
 pub struct RepositoryContext<'a> {

@@ -10,6 +10,7 @@ pub mod alerts;
 mod metrics;
 pub mod report;
 pub mod settings;
+pub mod snapshot;
 mod stack;
 mod sweep;
 
@@ -55,6 +56,8 @@ pub enum WatcherError {
     Report(NotifyError),
     #[error("the test alert was not published: {0}")]
     TestAlert(NotifyError),
+    #[error("the health snapshot was not put on the event bus, so the sweep is retried: {0}")]
+    Snapshot(NotifyError),
     #[error("malformed event: {0}")]
     Event(#[from] EventError),
     #[error(
@@ -83,9 +86,10 @@ impl From<WatcherError> for lambda_runtime::Diagnostic {
             WatcherError::Event(_) | WatcherError::MissingRepositoryField(_) => "MalformedEvent",
             WatcherError::Api(_) => "GitSyncApiError",
             WatcherError::Ledger(_) => "LedgerError",
-            WatcherError::Publish { .. } | WatcherError::Report(_) | WatcherError::TestAlert(_) => {
-                "AlertNotPublished"
-            }
+            WatcherError::Publish { .. }
+            | WatcherError::Report(_)
+            | WatcherError::TestAlert(_)
+            | WatcherError::Snapshot(_) => "AlertNotPublished",
             WatcherError::Sweep { .. } => "SweepIncomplete",
         };
         Self {

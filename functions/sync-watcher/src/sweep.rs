@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, StreamExt};
 use gitsync::domain::selfwatch::{Heartbeat, Job, JobHealth};
+use gitsync::domain::text::rfc3339;
 use gitsync::inventory::GitSyncInventory;
 use gitsync::ledger::{LedgerKey, LedgerQuery, StatusRecord};
 use gitsync::metrics::ApiFailures;
@@ -18,6 +19,7 @@ use tracing::{error, info, warn};
 
 use crate::report::{BlockedStack, DECISIONS_WINDOW, Decision, HealthReport, report_alert};
 use crate::settings::HealthReport as ReportSetting;
+use crate::snapshot::{self, Snapshot};
 use crate::stack::{StackCheck, Trigger};
 use crate::{Figures, Outcome, Watcher, WatcherError};
 
@@ -136,14 +138,14 @@ where
             "sweep"
         );
         let report = report?;
+        if findings.failures.is_empty()
+            && let Err(err) = self.complete(&findings).await
+        {
+            findings.failures.push(err.to_string());
+        }
         let figures = findings.figures(report, elapsed, self.outbox.now());
         let outcome = Outcome::swept(&findings, report, figures);
         if findings.failures.is_empty() {
-            // The heartbeat: this sweep covered every stack (its alarm counts the EMF line).
-            self.outbox
-                .ledger
-                .record_heartbeat(Job::Watch, self.outbox.now())
-                .await?;
             Ok(outcome)
         } else {
             Err(WatcherError::Sweep {
@@ -152,6 +154,34 @@ where
                 outcome: Box::new(outcome),
             })
         }
+    }
+
+    /// What a sweep that read every stack leaves: the health snapshot on the bus, then the
+    /// heartbeat (so that a snapshot not put is a sweep not complete, retried).
+    async fn complete(&self, findings: &SweepFindings) -> Result<(), WatcherError> {
+        let now = self.outbox.now();
+        let (records, heartbeats) = tokio::try_join!(self.unhealthy_resources(), async {
+            self.outbox
+                .ledger
+                .heartbeats()
+                .await
+                .map_err(WatcherError::from)
+        })?;
+        let event = snapshot::event(&Snapshot {
+            now,
+            stacks_swept: findings.stacks,
+            blocked: &findings.blocked,
+            unhealthy: &records,
+            heartbeats: &heartbeats,
+        });
+        let key = format!("{}#{}", LedgerKey::heartbeat(Job::Watch), rfc3339(now));
+        self.outbox
+            .put_events(&[event], &key)
+            .await
+            .map_err(WatcherError::Snapshot)?;
+        // The heartbeat: this sweep covered every stack (its alarm counts the EMF line).
+        self.outbox.ledger.record_heartbeat(Job::Watch, now).await?;
+        Ok(())
     }
 
     /// The day's health report, once, from the first sweep at or after the report time.

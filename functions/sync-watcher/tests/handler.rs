@@ -678,3 +678,32 @@ async fn a_sweep_that_cannot_list_fails_after_checking_what_it_could() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_new_blocker_and_a_complete_sweep_put_their_events_once() {
+    let w = watcher();
+    under_git_sync(&w, &[STACK]);
+    w.api
+        .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
+    w.handle(resource_event("FAILED")).await.expect("alerts");
+    w.handle(resource_event("FAILED"))
+        .await
+        .expect("a duplicate");
+    w.handle(schedule()).await.expect("sweeps");
+    let events = w.outbox.notifier.events();
+    let types: Vec<&str> = events.iter().map(|event| event.detail_type).collect();
+    assert_eq!(
+        types,
+        ["GitSync Blocker Detected", "GitSync Health Snapshot"]
+    );
+    let detected = events[0].detail_json();
+    assert_eq!(
+        detected["key"],
+        LedgerKey::blocker_alert(STACK, "b-1").to_string()
+    );
+    assert_eq!(detected["blockerId"], "b-1");
+    assert_eq!(detected["account"], "123456789012");
+    let snapshot = events[1].detail_json();
+    assert_eq!(snapshot["openBlockers"][0]["blockerId"], "b-1");
+    assert_eq!(snapshot["jobs"][0]["job"], "watch");
+}

@@ -3,12 +3,14 @@
 mod cloudformation;
 mod codestar;
 mod dynamodb;
+mod eventbridge;
 mod sdk;
 mod sns;
 
 pub use cloudformation::SdkStackStatus;
 pub use codestar::SdkGitSync;
 pub use dynamodb::DynamoLedger;
+pub use eventbridge::EventBridgeBus;
 pub use sdk::{AL2023_CA_BUNDLE, AwsClients, ClientsError, https_client};
 pub use sns::SnsNotifier;
 
@@ -16,11 +18,36 @@ use thiserror::Error;
 
 use crate::config::{CommonConfig, ConfigError, Env};
 use crate::domain::alert::Origin;
+use crate::domain::alert::RenderedAlert;
+use crate::domain::bus::RenderedEvent;
 use crate::outbox::{DedupePolicy, Outbox};
-use crate::ports::SystemClock;
+use crate::ports::{Notifier, NotifyError, SystemClock};
 
 /// The outbox every function holds in production.
-pub type AwsOutbox = Outbox<SnsNotifier, DynamoLedger, SystemClock>;
+pub type AwsOutbox = Outbox<Channels, DynamoLedger, SystemClock>;
+
+/// Where alerts go in production: their events to the EventBridge bus (when one is
+/// configured), then their message to the SNS topic.
+pub struct Channels {
+    pub topic: SnsNotifier,
+    pub bus: Option<EventBridgeBus>,
+}
+
+impl Notifier for Channels {
+    async fn publish(&self, alert: &RenderedAlert) -> Result<(), NotifyError> {
+        // Events first: if the message then fails, the retry puts them again (consumers
+        // deduplicate on their key), rather than a person reading the message twice.
+        self.put_events(&alert.events).await?;
+        self.topic.publish(alert).await
+    }
+
+    async fn put_events(&self, events: &[RenderedEvent]) -> Result<(), NotifyError> {
+        match &self.bus {
+            Some(bus) if !events.is_empty() => bus.put(events).await,
+            _ => Ok(()),
+        }
+    }
+}
 
 #[derive(Debug, Error)]
 pub enum StartError {
@@ -56,7 +83,13 @@ impl Wiring {
             git_sync: SdkGitSync::new(&clients),
             stacks: SdkStackStatus::new(&clients),
             outbox: Outbox {
-                notifier: SnsNotifier::new(&clients, &config.alert_topic_arn),
+                notifier: Channels {
+                    topic: SnsNotifier::new(&clients, &config.alert_topic_arn),
+                    bus: config
+                        .event_bus
+                        .as_ref()
+                        .map(|bus| EventBridgeBus::new(&clients, bus)),
+                },
                 ledger: DynamoLedger::new(&clients, &config.ledger_table),
                 clock: SystemClock,
                 format: config.alert_format,

@@ -5,7 +5,7 @@ use aws_sdk_sns::types::MessageAttributeValue;
 
 use super::AwsClients;
 use crate::domain::alert::RenderedAlert;
-use crate::ports::{Notifier, NotifyError};
+use crate::ports::NotifyError;
 
 /// Publishes alerts to the SNS topic, with String message attributes for filtering.
 #[derive(Clone)]
@@ -40,8 +40,9 @@ fn topic_region(topic_arn: &str) -> Option<&str> {
         .filter(|region| !region.is_empty())
 }
 
-impl Notifier for SnsNotifier {
-    async fn publish(&self, alert: &RenderedAlert) -> Result<(), NotifyError> {
+impl SnsNotifier {
+    /// Publishes the message (its events are the bus's, see [`super::Channels`]).
+    pub async fn publish(&self, alert: &RenderedAlert) -> Result<(), NotifyError> {
         let mut request = self
             .client
             .publish()

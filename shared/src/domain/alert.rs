@@ -4,6 +4,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::Serialize;
+
+use super::bus::{BusEvent, RenderedEvent};
 use serde_json::json;
 
 use super::text::{
@@ -151,6 +153,9 @@ pub struct Alert {
     pub next_steps: Vec<String>,
     pub commands: Vec<String>,
     pub links: Vec<Link>,
+    /// The facts for machines: put on EventBridge with the message, under its key.
+    #[serde(skip)]
+    pub events: Vec<BusEvent>,
 }
 
 impl Alert {
@@ -168,6 +173,7 @@ impl Alert {
             next_steps: Vec::new(),
             commands: Vec::new(),
             links: Vec::new(),
+            events: Vec::new(),
         }
     }
 
@@ -176,6 +182,12 @@ impl Alert {
             label: label.into(),
             value: value.into(),
         });
+        self
+    }
+
+    /// With the EventBridge event of the same fact.
+    pub fn event(mut self, event: BusEvent) -> Self {
+        self.events.push(event);
         self
     }
 
@@ -267,12 +279,14 @@ impl fmt::Display for AlertFormat {
     }
 }
 
-/// What the notifier publishes: SNS Subject, Message and String message attributes.
+/// What the notifier publishes: SNS Subject, Message and String message attributes, and the
+/// EventBridge events of the same facts (stamped by the outbox).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedAlert {
     pub subject: String,
     pub message: String,
     pub attributes: Vec<(String, String)>,
+    pub events: Vec<RenderedEvent>,
 }
 
 impl RenderedAlert {
@@ -325,6 +339,7 @@ fn render_within(alert: &Alert, format: AlertFormat, source: &str, limit: usize)
                 subject,
                 message,
                 attributes,
+                events: Vec::new(),
             };
         }
         if !halve_longest_section(&mut alert) {
@@ -335,6 +350,7 @@ fn render_within(alert: &Alert, format: AlertFormat, source: &str, limit: usize)
                 subject,
                 message,
                 attributes,
+                events: Vec::new(),
             };
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod alert;
 pub mod blocker_alert;
+pub mod bus;
 pub mod connections;
 pub mod event;
 pub mod selfwatch;
