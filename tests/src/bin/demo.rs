@@ -1,14 +1,15 @@
 //! The local demo: the emulator with its demo scenario, moto, and the functions under
 //! `cargo lambda watch`, driven by the events Git sync would send; prints every alert that
-//! reached the SNS topic. Stops everything it started on exit, Ctrl-C included.
+//! reached the SNS topic, and beside them the events a rule on the bus received. Stops
+//! everything it started on exit, Ctrl-C included.
 //!
 //! Run it with `scripts/demo.sh`, which installs the tools and builds first.
 
 use std::time::Duration;
 
 use e2e::{
-    AlertSink, Emulator, LambdaWatch, Moto, ReceivedAlert, create_stack, log_dir, sample_event,
-    workspace_root,
+    AlertSink, Emulator, EventSink, LambdaWatch, Moto, ReceivedAlert, create_stack, log_dir,
+    sample_event, workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -44,6 +45,8 @@ struct Demo {
     /// Runs until the demo ends (dropping it stops the server).
     _moto: Moto,
     sink: AlertSink,
+    /// What a rule on the default bus with the pattern `{"source": ["gitsync-guard"]}` receives.
+    events: EventSink,
     watch: LambdaWatch,
     enforcing: LambdaWatch,
 }
@@ -66,6 +69,7 @@ impl Demo {
         let emulator = Emulator::start(Some(&scenario));
         let moto = Moto::start(&logs);
         let sink = AlertSink::create(&moto).await;
+        let events = EventSink::create(&moto).await;
         // web-frontend exists in CloudFormation (CREATE_COMPLETE) for the resolver's precondition.
         create_stack(&moto, "web-frontend").await;
         let env = |mode: &str| {
@@ -84,6 +88,9 @@ impl Demo {
                     emulator.url.clone(),
                 ),
                 ("AWS_ENDPOINT_URL_SNS", moto.url.clone()),
+                // As the template deploys them: events on the default bus.
+                ("EVENT_BUS_NAME", "default".to_owned()),
+                ("AWS_ENDPOINT_URL_EVENTBRIDGE", moto.url.clone()),
                 ("AWS_ENDPOINT_URL_DYNAMODB", moto.url.clone()),
                 ("AWS_ENDPOINT_URL_CLOUDFORMATION", moto.url.clone()),
             ]
@@ -101,6 +108,7 @@ impl Demo {
             emulator,
             _moto: moto,
             sink,
+            events,
             watch,
             enforcing,
         }
@@ -116,9 +124,11 @@ impl Demo {
             .await
     }
 
-    /// Prints the alerts that reached the topic: `expected` of them, then none for a moment.
+    /// Prints the alerts that reached the topic (`expected` of them, then none for a moment),
+    /// and the events a rule on the bus received meanwhile.
     async fn alerts(&self, expected: usize) {
         print_alerts(&self.sink.receive(expected, WAIT, QUIET).await);
+        print_events(&self.events.receive(0, QUIET, Duration::from_secs(1)).await);
     }
 
     async fn blockers_from_events(&self) {
@@ -226,6 +236,22 @@ async fn invoke(watch: &LambdaWatch, function: &str, event: &Value, what: &str) 
     let invocation = watch.invoke(function, event).await;
     let verdict = if invocation.failed { "FAILED" } else { "ok" };
     println!("  -> {function} <- {what}: {verdict} {}", invocation.body);
+}
+
+fn print_events(events: &[Value]) {
+    for event in events {
+        let detail = &event["detail"];
+        let about = ["stack", "name", "blockerId", "decision", "change", "status"]
+            .iter()
+            .filter_map(|field| Some(format!("{field}={}", detail.get(*field)?.as_str()?)))
+            .collect::<Vec<_>>()
+            .join(" ");
+        println!(
+            "  ~~ event on the bus: {} {about} (key {})",
+            event["detail-type"].as_str().unwrap_or("?"),
+            detail["key"].as_str().unwrap_or("?")
+        );
+    }
 }
 
 fn print_alerts(alerts: &[ReceivedAlert]) {
