@@ -46,6 +46,7 @@ mod report;
 mod runtime_api;
 mod tls;
 mod workloads;
+mod world;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use crate::Options;
 use crate::cold_path::{BOTO3, ColdPath, HELLO, MEMORY_SIZES, Transport};
-use crate::workloads::{FUNCTIONS, Package, Results};
+use crate::workloads::{Package, Results};
+use crate::world::FUNCTIONS;
 
 const PACKAGE_GOAL_BYTES: u64 = 3 * 1024 * 1024;
 const SWEEP_RATIO_GOAL: f64 = 1.3;
