@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use crate::cgroup::{CpuControl, MB_PER_VCPU, Version};
 use crate::runtime_api::{Run, RuntimeApi};
 use crate::tls::{Recorder, Relay, Trust};
-use crate::workloads::{Endpoints, FUNCTIONS, Timing, World, mib, timing};
+use crate::world::{Endpoints, FUNCTIONS, Timing, World, mib, timing};
 
 /// The boto3 handler's name in the tables.
 pub const BOTO3: &str = "boto3 handler";
@@ -143,6 +143,7 @@ impl ColdPath {
     }
 }
 
+#[derive(Clone)]
 enum Program {
     Rust(PathBuf),
     Python { python: PathBuf, script: PathBuf },
@@ -217,7 +218,95 @@ struct Sample {
     calls: Vec<String>,
 }
 
-impl Bench<'_> {
+impl<'a> Bench<'a> {
+    /// The bench's trust store and a relay in front of the emulator and of moto, over TLS
+    /// and over plain HTTP, all recording what they relay.
+    async fn start(
+        world: &'a World,
+        control: Option<CpuControl>,
+        work_dir: &Path,
+    ) -> Result<Self, String> {
+        let trust = Trust::create(work_dir)?;
+        let recorder = Recorder::default();
+        let mut relays = Vec::new();
+        let mut endpoints = Vec::new();
+        for tls in [Some(trust.server.clone()), None] {
+            let codestar = Relay::start(&world.emulator.url, tls.clone(), recorder.clone()).await?;
+            let aws = Relay::start(&world.moto.url, tls, recorder.clone()).await?;
+            endpoints.push(Endpoints {
+                codestar: codestar.url.clone(),
+                aws: aws.url.clone(),
+            });
+            relays.extend([codestar, aws]);
+        }
+        let plain = endpoints.pop().ok_or("no plain endpoints")?;
+        let tls = endpoints.pop().ok_or("no TLS endpoints")?;
+        Ok(Self {
+            world,
+            trust,
+            control,
+            recorder,
+            tls,
+            plain,
+            _relays: relays,
+        })
+    }
+
+    fn trust_info(&self) -> TrustInfo {
+        TrustInfo {
+            system_bundle: self.trust.system_bundle.display().to_string(),
+            system_certificates: self.trust.system_certs,
+            system_dir: self.trust.system_dir.display().to_string(),
+            al2023_dir_entries: self.trust.system_dir_entries + 1,
+        }
+    }
+
+    /// A subject's rows for an arm: every share, over both transports for the base arm and
+    /// over TLS for the others, `runs` runs each.
+    async fn measure(
+        &self,
+        subject: &Subject,
+        arm: &Arm,
+        base: bool,
+        shares: &[Share],
+        runs: usize,
+        measured: &mut Measured,
+    ) -> Result<(), String> {
+        let transports: &[Transport] = if base {
+            &[Transport::Tls, Transport::Plain]
+        } else {
+            &[Transport::Tls]
+        };
+        // One unrecorded run first, at the largest share over TLS: the binary is in the
+        // page cache and the ledger already holds what the first run writes, so every
+        // recorded run does the same work. Its calls are the subject's calls.
+        let top = shares[shares.len() - 1];
+        eprintln!("cold path [{}]: {}", arm.label, subject.name);
+        let warm = self.once(subject, arm, &top, Transport::Tls).await?;
+        if base {
+            measured.calls.push((subject.name.clone(), warm.calls));
+        }
+        for share in shares {
+            let mut samples: Vec<Vec<Sample>> = transports.iter().map(|_| Vec::new()).collect();
+            // Transports interleaved, so that drift on the machine hits both alike.
+            for _ in 0..runs {
+                for (t, &transport) in transports.iter().enumerate() {
+                    samples[t].push(self.once(subject, arm, share, transport).await?);
+                }
+            }
+            for (t, &transport) in transports.iter().enumerate() {
+                measured.rows.push(row(
+                    &arm.label,
+                    &subject.name,
+                    share,
+                    transport,
+                    &samples[t],
+                ));
+            }
+        }
+        Ok(())
+    }
+
     async fn once(
         &self,
         subject: &Subject,
@@ -282,16 +371,68 @@ impl Bench<'_> {
     }
 }
 
-/// The matrix. `arms[0]` is the base arm; `profile_dir` is the default directory of binaries.
-pub async fn run(
-    world: &World,
-    arms: &[Arm],
-    profile_dir: &Path,
-    runs: usize,
-    cfs_period_us: u64,
-    work_dir: &Path,
-) -> Result<ColdPath, String> {
-    let (control, cgroup_unavailable) = match CpuControl::detect(cfs_period_us) {
+/// How the matrix runs: where the binaries are by default, how many runs per case, the CFS
+/// period of the CPU cgroups, and where the bench's certificates go.
+pub struct Settings<'a> {
+    pub profile_dir: &'a Path,
+    pub runs: usize,
+    pub cfs_period_us: u64,
+    pub work_dir: &'a Path,
+}
+
+/// What the matrix has measured so far.
+#[derive(Default)]
+struct Measured {
+    rows: Vec<Row>,
+    calls: Vec<(String, Vec<String>)>,
+    arms: Vec<ArmInfo>,
+}
+
+/// The matrix. `arms[0]` is the base arm.
+pub async fn run(world: &World, arms: &[Arm], settings: &Settings<'_>) -> Result<ColdPath, String> {
+    let (control, cgroup_unavailable) = cpu_control(settings.cfs_period_us);
+    let shares = shares(control.as_ref());
+    let boto3 = boto3_program()?;
+    let bench = Bench::start(world, control, settings.work_dir).await?;
+    let mut measured = Measured::default();
+    for (index, arm) in arms.iter().enumerate() {
+        let base = index == 0;
+        let dir = arm
+            .dir
+            .clone()
+            .unwrap_or_else(|| settings.profile_dir.to_path_buf());
+        measured.arms.push(arm_info(arm, &dir));
+        let mut subjects = rust_subjects(arm, &dir, base)?;
+        if base {
+            subjects.push(Subject {
+                name: BOTO3.to_owned(),
+                program: boto3.clone(),
+                event: event_for(BOTO3),
+                arm_env: false,
+            });
+        }
+        for subject in &subjects {
+            bench
+                .measure(subject, arm, base, &shares, settings.runs, &mut measured)
+                .await?;
+        }
+    }
+    check_boto3_calls(&measured.calls)?;
+    Ok(ColdPath {
+        cgroup_version: bench.control.as_ref().map(|c| c.version),
+        cfs_period_us: settings.cfs_period_us,
+        cgroup_unavailable,
+        shares,
+        trust: bench.trust_info(),
+        arms: measured.arms,
+        rows: measured.rows,
+        calls: measured.calls,
+    })
+}
+
+/// The CPU cgroup control, or why there is none.
+fn cpu_control(cfs_period_us: u64) -> (Option<CpuControl>, Option<String>) {
+    match CpuControl::detect(cfs_period_us) {
         Ok(control) => (Some(control), None),
         Err(reason) => {
             eprintln!(
@@ -299,8 +440,12 @@ pub async fn run(
             );
             (None, Some(reason))
         }
-    };
-    let shares: Vec<Share> = match &control {
+    }
+}
+
+/// Lambda's CPU share at each memory size, or the whole machine without a cgroup.
+fn shares(control: Option<&CpuControl>) -> Vec<Share> {
+    match control {
         Some(control) => MEMORY_SIZES
             .iter()
             .map(|&mb| {
@@ -317,135 +462,73 @@ pub async fn run(
             vcpu: std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64),
             quota_us: None,
         }],
-    };
-    let trust = Trust::create(work_dir)?;
-    let recorder = Recorder::default();
-    let mut relays = Vec::new();
-    let mut endpoints = Vec::new();
-    for tls in [Some(trust.server.clone()), None] {
-        let codestar = Relay::start(&world.emulator.url, tls.clone(), recorder.clone()).await?;
-        let aws = Relay::start(&world.moto.url, tls, recorder.clone()).await?;
-        endpoints.push(Endpoints {
-            codestar: codestar.url.clone(),
-            aws: aws.url.clone(),
-        });
-        relays.extend([codestar, aws]);
     }
-    let plain = endpoints.pop().ok_or("no plain endpoints")?;
-    let tls = endpoints.pop().ok_or("no TLS endpoints")?;
+}
+
+/// The boto3 handler under the venv's Python.
+fn boto3_program() -> Result<Program, String> {
     let python = std::env::var_os("GITSYNC_GUARD_VENV")
         .map(|venv| PathBuf::from(venv).join("bin/python"))
         .ok_or("GITSYNC_GUARD_VENV is not set: run through scripts/bench.sh (it sources scripts/tools.sh)")?;
     let script = e2e::workspace_root().join("bench/python/runtime.py");
+    Ok(Program::Python { python, script })
+}
 
-    let bench = Bench {
-        world,
-        trust,
-        control,
-        recorder,
-        tls,
-        plain,
-        _relays: relays,
-    };
-    let mut rows = Vec::new();
-    let mut calls = Vec::new();
-    let mut arm_infos = Vec::new();
-    for (index, arm) in arms.iter().enumerate() {
-        let base = index == 0;
-        let dir = arm.dir.clone().unwrap_or_else(|| profile_dir.to_path_buf());
-        arm_infos.push(ArmInfo {
-            label: arm.label.clone(),
-            dir: dir.display().to_string(),
-            env: arm
-                .env
-                .iter()
-                .map(|(k, v)| v.as_ref().map_or(format!("-{k}"), |v| format!("{k}={v}")))
-                .collect(),
-            note: arm.note.clone(),
-            binary_bytes: FUNCTIONS
-                .iter()
-                .filter_map(|name| {
-                    let size = std::fs::metadata(dir.join(name)).ok()?.len();
-                    Some((name.to_string(), size))
-                })
-                .collect(),
-        });
-        let mut subjects = Vec::new();
-        for name in std::iter::once(HELLO).chain(FUNCTIONS) {
-            let binary = dir.join(name);
-            if !binary.is_file() {
-                // A cut's arm may hold only the binaries it compares.
-                if !base {
-                    continue;
-                }
-                return Err(format!(
-                    "arm {}: {} is missing",
-                    arm.label,
-                    binary.display()
-                ));
+fn arm_info(arm: &Arm, dir: &Path) -> ArmInfo {
+    ArmInfo {
+        label: arm.label.clone(),
+        dir: dir.display().to_string(),
+        env: arm
+            .env
+            .iter()
+            .map(|(k, v)| v.as_ref().map_or(format!("-{k}"), |v| format!("{k}={v}")))
+            .collect(),
+        note: arm.note.clone(),
+        binary_bytes: FUNCTIONS
+            .iter()
+            .filter_map(|name| {
+                let size = std::fs::metadata(dir.join(name)).ok()?.len();
+                Some((name.to_string(), size))
+            })
+            .collect(),
+    }
+}
+
+/// hello-lambda and the functions from an arm's directory: all of them for the base arm, at
+/// least one for any other (a cut's arm may hold only the binaries it compares).
+fn rust_subjects(arm: &Arm, dir: &Path, base: bool) -> Result<Vec<Subject>, String> {
+    let mut subjects = Vec::new();
+    for name in std::iter::once(HELLO).chain(FUNCTIONS) {
+        let binary = dir.join(name);
+        if !binary.is_file() {
+            if !base {
+                continue;
             }
-            subjects.push(Subject {
-                name: name.to_owned(),
-                program: Program::Rust(binary),
-                event: event_for(name),
-                arm_env: true,
-            });
-        }
-        if !base && subjects.is_empty() {
             return Err(format!(
-                "arm {}: no function binary in {}",
+                "arm {}: {} is missing",
                 arm.label,
-                dir.display()
+                binary.display()
             ));
         }
-        if base {
-            subjects.push(Subject {
-                name: BOTO3.to_owned(),
-                program: Program::Python {
-                    python: python.clone(),
-                    script: script.clone(),
-                },
-                event: event_for(BOTO3),
-                arm_env: false,
-            });
-        }
-        let transports: &[Transport] = if base {
-            &[Transport::Tls, Transport::Plain]
-        } else {
-            &[Transport::Tls]
-        };
-        for subject in &subjects {
-            // One unrecorded run first, at the largest share over TLS: the binary is in the
-            // page cache and the ledger already holds what the first run writes, so every
-            // recorded run does the same work. Its calls are the subject's calls.
-            let top = shares[shares.len() - 1];
-            eprintln!("cold path [{}]: {}", arm.label, subject.name);
-            let warm = bench.once(subject, arm, &top, Transport::Tls).await?;
-            if base {
-                calls.push((subject.name.clone(), warm.calls));
-            }
-            for share in &shares {
-                let mut samples: Vec<Vec<Sample>> = transports.iter().map(|_| Vec::new()).collect();
-                // Transports interleaved, so that drift on the machine hits both alike.
-                for _ in 0..runs {
-                    for (t, &transport) in transports.iter().enumerate() {
-                        samples[t].push(bench.once(subject, arm, share, transport).await?);
-                    }
-                }
-                for (t, &transport) in transports.iter().enumerate() {
-                    rows.push(row(
-                        &arm.label,
-                        &subject.name,
-                        share,
-                        transport,
-                        &samples[t],
-                    ));
-                }
-            }
-        }
+        subjects.push(Subject {
+            name: name.to_owned(),
+            program: Program::Rust(binary),
+            event: event_for(name),
+            arm_env: true,
+        });
     }
+    if !base && subjects.is_empty() {
+        return Err(format!(
+            "arm {}: no function binary in {}",
+            arm.label,
+            dir.display()
+        ));
+    }
+    Ok(subjects)
+}
 
-    // The boto3 handler stands for sync-watcher only if it makes the same calls.
+/// The boto3 handler stands for sync-watcher only if it makes the same calls.
+fn check_boto3_calls(calls: &[(String, Vec<String>)]) -> Result<(), String> {
     let calls_of = |name: &str| calls.iter().find(|(n, _)| n == name).map(|(_, c)| c);
     if let (Some(rust), Some(python)) = (calls_of("sync-watcher"), calls_of(BOTO3))
         && rust != python
@@ -454,22 +537,7 @@ pub async fn run(
             "the boto3 handler's AWS calls {python:?} are not sync-watcher's {rust:?}: bench/python/handler.py must follow sync-watcher"
         ));
     }
-
-    Ok(ColdPath {
-        cgroup_version: bench.control.as_ref().map(|c| c.version),
-        cfs_period_us,
-        cgroup_unavailable,
-        shares,
-        trust: TrustInfo {
-            system_bundle: bench.trust.system_bundle.display().to_string(),
-            system_certificates: bench.trust.system_certs,
-            system_dir: bench.trust.system_dir.display().to_string(),
-            al2023_dir_entries: bench.trust.system_dir_entries + 1,
-        },
-        arms: arm_infos,
-        rows,
-        calls,
-    })
+    Ok(())
 }
 
 fn row(arm: &str, subject: &str, share: &Share, transport: Transport, samples: &[Sample]) -> Row {

@@ -46,6 +46,7 @@ mod report;
 mod runtime_api;
 mod tls;
 mod workloads;
+mod world;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -131,90 +132,100 @@ fn parse_args() -> Result<Options, String> {
         match arg.as_str() {
             "--quick" => options.quick = true,
             "--skip-package" => options.skip_package = true,
-            "--profile" => {
-                options.profile = value("release or debug")?;
-                if options.profile != "release" && options.profile != "debug" {
-                    return Err(format!(
-                        "--profile {}: expected release or debug",
-                        options.profile
-                    ));
-                }
-            }
+            "--profile" => options.profile = profile(value("release or debug")?)?,
             "--out" => options.out = PathBuf::from(value("a directory")?),
-            "--only" => {
-                let list = value("a list of sections")?;
-                let mut only = Vec::new();
-                for name in list.split(',') {
-                    let section = SECTIONS
-                        .iter()
-                        .find(|(_, n)| *n == name.trim())
-                        .map(|(s, _)| *s)
-                        .ok_or(format!("--only: unknown section {name:?}\n{USAGE}"))?;
-                    only.push(section);
-                }
-                options.only = Some(only);
-            }
-            "--runs" => {
-                let runs: usize = value("a number")?
-                    .parse()
-                    .map_err(|err| format!("--runs: {err}"))?;
-                if runs == 0 {
-                    return Err("--runs must be at least 1".into());
-                }
-                options.cold_runs = Some(runs);
-            }
-            "--cfs-period-us" => {
-                let period: u64 = value("microseconds")?
-                    .parse()
-                    .map_err(|err| format!("--cfs-period-us: {err}"))?;
-                // The kernel's bounds for cfs_period_us (and cpu.max's period).
-                if !(1_000..=1_000_000).contains(&period) {
-                    return Err("--cfs-period-us must be within 1000..=1000000".into());
-                }
-                options.cfs_period_us = period;
-            }
-            "--arm" => {
-                let spec = value("LABEL[=DIR]")?;
-                let (label, dir) = match spec.split_once('=') {
-                    Some((label, dir)) => (label.to_owned(), Some(PathBuf::from(dir))),
-                    None => (spec.clone(), None),
-                };
-                if label.is_empty() || options.arms.iter().any(|a| a.label == label) {
-                    return Err(format!("--arm {spec}: a new, non-empty label is needed"));
-                }
-                options.arms.push(Arm {
-                    label,
-                    dir,
-                    env: Vec::new(),
-                    note: None,
-                });
-            }
-            "--arm-env" => {
-                let spec = value("LABEL:KEY=VALUE")?;
-                let (label, setting) = spec
-                    .split_once(':')
-                    .ok_or(format!("--arm-env {spec}: expected LABEL:KEY=VALUE"))?;
-                let (key, val) = match setting.split_once('=') {
-                    Some((key, val)) => (key.to_owned(), Some(val.to_owned())),
-                    None => (setting.to_owned(), None),
-                };
-                arm_named(&mut options.arms, "--arm-env", &spec, label)?
-                    .env
-                    .push((key, val));
-            }
-            "--arm-note" => {
-                let spec = value("LABEL:TEXT")?;
-                let (label, text) = spec
-                    .split_once(':')
-                    .ok_or(format!("--arm-note {spec}: expected LABEL:TEXT"))?;
-                arm_named(&mut options.arms, "--arm-note", &spec, label)?.note =
-                    Some(text.trim().to_owned());
-            }
+            "--only" => options.only = Some(sections(&value("a list of sections")?)?),
+            "--runs" => options.cold_runs = Some(runs(&value("a number")?)?),
+            "--cfs-period-us" => options.cfs_period_us = cfs_period_us(&value("microseconds")?)?,
+            "--arm" => add_arm(&mut options.arms, &value("LABEL[=DIR]")?)?,
+            "--arm-env" => set_arm_env(&mut options.arms, &value("LABEL:KEY=VALUE")?)?,
+            "--arm-note" => set_arm_note(&mut options.arms, &value("LABEL:TEXT")?)?,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}; see --help")),
         }
     }
     Ok(options)
+}
+
+fn profile(profile: String) -> Result<String, String> {
+    if profile != "release" && profile != "debug" {
+        return Err(format!("--profile {profile}: expected release or debug"));
+    }
+    Ok(profile)
+}
+
+/// `--only`'s comma-separated sections.
+fn sections(list: &str) -> Result<Vec<Section>, String> {
+    list.split(',')
+        .map(|name| {
+            SECTIONS
+                .iter()
+                .find(|(_, n)| *n == name.trim())
+                .map(|(s, _)| *s)
+                .ok_or(format!("--only: unknown section {name:?}\n{USAGE}"))
+        })
+        .collect()
+}
+
+fn runs(text: &str) -> Result<usize, String> {
+    let runs: usize = text.parse().map_err(|err| format!("--runs: {err}"))?;
+    if runs == 0 {
+        return Err("--runs must be at least 1".into());
+    }
+    Ok(runs)
+}
+
+fn cfs_period_us(text: &str) -> Result<u64, String> {
+    let period: u64 = text
+        .parse()
+        .map_err(|err| format!("--cfs-period-us: {err}"))?;
+    // The kernel's bounds for cfs_period_us (and cpu.max's period).
+    if !(1_000..=1_000_000).contains(&period) {
+        return Err("--cfs-period-us must be within 1000..=1000000".into());
+    }
+    Ok(period)
+}
+
+/// `--arm LABEL[=DIR]`: a new arm, under a label no other arm has.
+fn add_arm(arms: &mut Vec<Arm>, spec: &str) -> Result<(), String> {
+    let (label, dir) = match spec.split_once('=') {
+        Some((label, dir)) => (label.to_owned(), Some(PathBuf::from(dir))),
+        None => (spec.to_owned(), None),
+    };
+    if label.is_empty() || arms.iter().any(|a| a.label == label) {
+        return Err(format!("--arm {spec}: a new, non-empty label is needed"));
+    }
+    arms.push(Arm {
+        label,
+        dir,
+        env: Vec::new(),
+        note: None,
+    });
+    Ok(())
+}
+
+/// `--arm-env LABEL:KEY=VALUE` sets a variable for an arm, `LABEL:KEY` removes one.
+fn set_arm_env(arms: &mut [Arm], spec: &str) -> Result<(), String> {
+    let (label, setting) = spec
+        .split_once(':')
+        .ok_or(format!("--arm-env {spec}: expected LABEL:KEY=VALUE"))?;
+    let (key, val) = match setting.split_once('=') {
+        Some((key, val)) => (key.to_owned(), Some(val.to_owned())),
+        None => (setting.to_owned(), None),
+    };
+    arm_named(arms, "--arm-env", spec, label)?
+        .env
+        .push((key, val));
+    Ok(())
+}
+
+/// `--arm-note LABEL:TEXT`: what the arm changes, for the report.
+fn set_arm_note(arms: &mut [Arm], spec: &str) -> Result<(), String> {
+    let (label, text) = spec
+        .split_once(':')
+        .ok_or(format!("--arm-note {spec}: expected LABEL:TEXT"))?;
+    arm_named(arms, "--arm-note", spec, label)?.note = Some(text.trim().to_owned());
+    Ok(())
 }
 
 /// The arm an `--arm-env` or `--arm-note` names, which an earlier `--arm` must have added.

@@ -4,8 +4,11 @@ use std::fmt::Write as _;
 
 use crate::Options;
 use crate::cold_path::{BOTO3, ColdPath, HELLO, MEMORY_SIZES, Transport};
-use crate::workloads::{FUNCTIONS, Package, Results};
+use crate::workloads::{Package, Results};
+use crate::world::FUNCTIONS;
 
+/// What a section says when `--only` left it out.
+const NOT_RUN: &str = "Not measured in this run (`--only`).";
 const PACKAGE_GOAL_BYTES: u64 = 3 * 1024 * 1024;
 const SWEEP_RATIO_GOAL: f64 = 1.3;
 const SWEEP_MEMORY_GOAL_MIB: f64 = 32.0;
@@ -41,13 +44,13 @@ pub fn markdown(results: &Results) -> String {
     match &results.cold_path {
         Some(cold) => cold_path(&mut out, cold, &results.packages),
         None => {
-            let _ = writeln!(out, "## Cold path\n\nNot measured in this run (`--only`).");
+            let _ = writeln!(out, "## Cold path\n\n{NOT_RUN}");
         }
     }
 
     let _ = writeln!(out, "\n## Sweep scaling\n");
     if results.sweeps.is_empty() {
-        let _ = writeln!(out, "Not measured in this run (`--only`).");
+        let _ = writeln!(out, "{NOT_RUN}");
     } else {
         sweeps(&mut out, results);
     }
@@ -55,7 +58,7 @@ pub fn markdown(results: &Results) -> String {
     packages_section(&mut out, &results.packages);
     let _ = writeln!(out, "\n## Emulator throughput\n");
     let Some(e) = &results.emulator else {
-        let _ = writeln!(out, "Not measured in this run (`--only`).");
+        let _ = writeln!(out, "{NOT_RUN}");
         return out;
     };
     let _ = writeln!(
@@ -169,6 +172,21 @@ fn share_label(memory_mb: Option<u32>) -> String {
 
 fn cold_path(out: &mut String, cold: &ColdPath, packages: &[Package]) {
     let _ = writeln!(out, "## Cold path\n");
+    cpu_shares(out, cold);
+    method(out, cold);
+    cold_path_rows(out, cold);
+    let base = cold.arms.first().map_or("base", |a| a.label.as_str());
+    let shares: Vec<Option<u32>> = cold.shares.iter().map(|s| s.memory_mb).collect();
+    side_by_side(out, cold, base, &shares);
+    goals(out, cold, base, packages);
+    if cold.arms.len() > 1 {
+        arms(out, cold, &shares);
+    }
+    calls(out, cold);
+}
+
+/// The CPU cgroup the processes ran in, and each share's quota; or why there was none.
+fn cpu_shares(out: &mut String, cold: &ColdPath) {
     match (&cold.cgroup_version, &cold.cgroup_unavailable) {
         (Some(version), _) => {
             let quotas: Vec<String> = cold
@@ -202,6 +220,10 @@ fn cold_path(out: &mut String, cold: &ColdPath, packages: &[Package]) {
             );
         }
     }
+}
+
+/// What is measured, over which transports, with which trust store.
+fn method(out: &mut String, cold: &ColdPath) {
     let t = &cold.trust;
     let _ = writeln!(
         out,
@@ -210,6 +232,10 @@ TLS: a relay in the runner terminates TLS (rustls, certificates made at bench ti
 The boto3 handler (`bench/python/handler.py`, under the minimal Runtime API loop `bench/python/runtime.py`) makes sync-watcher's calls (below) with module-level clients for sync-watcher's four services.\n",
         t.system_bundle, t.system_certificates
     );
+}
+
+/// Every row the matrix measured.
+fn cold_path_rows(out: &mut String, cold: &ColdPath) {
     let _ = writeln!(
         out,
         "| arm | subject | share | transport | runs | init ms | p90 | first invocation ms | p90 | sum ms | p90 | peak RSS MiB | throttled ms | connections |"
@@ -238,16 +264,17 @@ The boto3 handler (`bench/python/handler.py`, under the minimal Runtime API loop
             r.connections
         );
     }
+}
 
-    let base = cold.arms.first().map_or("base", |a| a.label.as_str());
-    let shares: Vec<Option<u32>> = cold.shares.iter().map(|s| s.memory_mb).collect();
+/// The base arm's floors, functions and boto3 handler over TLS, a column pair per share.
+fn side_by_side(out: &mut String, cold: &ColdPath, base: &str, shares: &[Option<u32>]) {
     let _ = writeln!(
         out,
         "\n### Floors and functions side by side (TLS, medians)\n"
     );
     let mut header = "| subject |".to_owned();
     let mut rule = "|---|".to_owned();
-    for share in &shares {
+    for share in shares {
         let label = share_label(*share);
         let _ = write!(header, " {label} init ms | {label} cold path ms |");
         rule.push_str("---:|---:|");
@@ -255,7 +282,7 @@ The boto3 handler (`bench/python/handler.py`, under the minimal Runtime API loop
     let _ = writeln!(out, "{header}\n{rule}");
     for subject in std::iter::once(HELLO).chain(FUNCTIONS).chain([BOTO3]) {
         let mut line = format!("| {subject} |");
-        for share in &shares {
+        for share in shares {
             match cold.row(base, subject, *share, Transport::Tls) {
                 Some(r) => {
                     let _ = write!(
@@ -270,62 +297,64 @@ The boto3 handler (`bench/python/handler.py`, under the minimal Runtime API loop
         }
         let _ = writeln!(out, "{line}");
     }
+}
 
-    goals(out, cold, base, packages);
-
-    if cold.arms.len() > 1 {
-        let _ = writeln!(out, "\n### Arms (cuts), TLS, medians\n");
-        for arm in &cold.arms {
-            let env = if arm.env.is_empty() {
-                "no extra environment".to_owned()
-            } else {
-                arm.env
-                    .iter()
-                    .map(|e| format!("`{e}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let sizes = arm
-                .binary_bytes
+/// Each arm, what it changes, and its rows beside the others'.
+fn arms(out: &mut String, cold: &ColdPath, shares: &[Option<u32>]) {
+    let _ = writeln!(out, "\n### Arms (cuts), TLS, medians\n");
+    for arm in &cold.arms {
+        let env = if arm.env.is_empty() {
+            "no extra environment".to_owned()
+        } else {
+            arm.env
                 .iter()
-                .map(|(name, bytes)| format!("{name} {bytes} bytes"))
+                .map(|e| format!("`{e}`"))
                 .collect::<Vec<_>>()
-                .join(", ");
-            let note = arm
-                .note
-                .as_deref()
-                .map_or(String::new(), |n| format!("{n} "));
-            let _ = writeln!(
-                out,
-                "- `{}`: {note}(binaries from `{}`: {sizes}; {env})",
-                arm.label, arm.dir
-            );
-        }
+                .join(", ")
+        };
+        let sizes = arm
+            .binary_bytes
+            .iter()
+            .map(|(name, bytes)| format!("{name} {bytes} bytes"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let note = arm
+            .note
+            .as_deref()
+            .map_or(String::new(), |n| format!("{n} "));
         let _ = writeln!(
             out,
-            "\n| function | share | arm | init ms | first invocation ms | sum ms | peak RSS MiB |"
+            "- `{}`: {note}(binaries from `{}`: {sizes}; {env})",
+            arm.label, arm.dir
         );
-        let _ = writeln!(out, "|---|---|---|---:|---:|---:|---:|");
-        for subject in std::iter::once(HELLO).chain(FUNCTIONS) {
-            for share in &shares {
-                for arm in &cold.arms {
-                    if let Some(r) = cold.row(&arm.label, subject, *share, Transport::Tls) {
-                        let _ = writeln!(
-                            out,
-                            "| {subject} | {} | {} | {} | {} | {} | {:.1} |",
-                            share_label(*share),
-                            arm.label,
-                            ms(r.init.median_ms),
-                            ms(r.first_invocation.median_ms),
-                            ms(r.sum.median_ms),
-                            r.peak_rss_mib
-                        );
-                    }
+    }
+    let _ = writeln!(
+        out,
+        "\n| function | share | arm | init ms | first invocation ms | sum ms | peak RSS MiB |"
+    );
+    let _ = writeln!(out, "|---|---|---|---:|---:|---:|---:|");
+    for subject in std::iter::once(HELLO).chain(FUNCTIONS) {
+        for share in shares {
+            for arm in &cold.arms {
+                if let Some(r) = cold.row(&arm.label, subject, *share, Transport::Tls) {
+                    let _ = writeln!(
+                        out,
+                        "| {subject} | {} | {} | {} | {} | {} | {:.1} |",
+                        share_label(*share),
+                        arm.label,
+                        ms(r.init.median_ms),
+                        ms(r.first_invocation.median_ms),
+                        ms(r.sum.median_ms),
+                        r.peak_rss_mib
+                    );
                 }
             }
         }
     }
+}
 
+/// Each subject's AWS calls in its first invocation.
+fn calls(out: &mut String, cold: &ColdPath) {
     let _ = writeln!(
         out,
         "\n### AWS calls of each first invocation\n\nAs the TLS relays read them (service from the SigV4 scope, operation from `X-Amz-Target` or `Action`), in order.\n"
@@ -340,95 +369,100 @@ The boto3 handler (`bench/python/handler.py`, under the minimal Runtime API loop
     }
 }
 
+/// The goals table's rows.
+#[derive(Default)]
+struct Goals(Vec<String>);
+
+impl Goals {
+    fn row(&mut self, goal: String, measured: String, limit: String, ok: Option<bool>) {
+        let verdict = ok.map_or("not measured", verdict);
+        self.0
+            .push(format!("| {goal} | {measured} | {limit} | {verdict} |"));
+    }
+
+    /// A goal measured as (measured, limit, met), or `-` where a row it needs is missing.
+    fn compare(&mut self, goal: String, outcome: Option<(String, String, bool)>) {
+        match outcome {
+            Some((measured, limit, ok)) => self.row(goal, measured, limit, Some(ok)),
+            None => self.row(goal, "-".into(), "-".into(), None),
+        }
+    }
+}
+
 fn goals(out: &mut String, cold: &ColdPath, base: &str, packages: &[Package]) {
     let _ = writeln!(out, "\n### Goals\n");
+    let mut goals = Goals::default();
     let small = Some(MEMORY_SIZES[0]);
-    let mut lines = Vec::new();
-    let mut line = |goal: String, measured: String, limit: String, ok: Option<bool>| {
-        let verdict = ok.map_or("not measured", verdict);
-        lines.push(format!("| {goal} | {measured} | {limit} | {verdict} |"));
-    };
     let tls = |subject: &str, share| cold.row(base, subject, share, Transport::Tls);
     let plain = |subject: &str, share| cold.row(base, subject, share, Transport::Plain);
     for function in FUNCTIONS {
-        let (f, hello) = (tls(function, small), tls(HELLO, small));
-        match (f, hello) {
-            (Some(f), Some(h)) => line(
-                format!("{function}: init at 128 MB <= {INIT_VS_HELLO_GOAL} x hello-world's (TLS)"),
-                format!(
-                    "{} ms ({:.2} x)",
-                    ms(f.init.median_ms),
-                    f.init.median_ms / h.init.median_ms
-                ),
-                format!("{} ms", ms(h.init.median_ms * INIT_VS_HELLO_GOAL)),
-                Some(f.init.median_ms <= h.init.median_ms * INIT_VS_HELLO_GOAL),
-            ),
-            _ => line(
-                format!("{function}: init at 128 MB <= {INIT_VS_HELLO_GOAL} x hello-world's (TLS)"),
-                "-".into(),
-                "-".into(),
-                None,
-            ),
-        }
+        let outcome = tls(function, small).zip(tls(HELLO, small)).map(|(f, h)| {
+            let limit = h.init.median_ms * INIT_VS_HELLO_GOAL;
+            let ratio = f.init.median_ms / h.init.median_ms;
+            let measured = format!("{} ms ({ratio:.2} x)", ms(f.init.median_ms));
+            (
+                measured,
+                format!("{} ms", ms(limit)),
+                f.init.median_ms <= limit,
+            )
+        });
+        goals.compare(
+            format!("{function}: init at 128 MB <= {INIT_VS_HELLO_GOAL} x hello-world's (TLS)"),
+            outcome,
+        );
     }
     for function in FUNCTIONS {
-        let goal =
-            format!("{function}: cold path at 128 MB <= {COLD_PATH_VS_BOTO3_GOAL} x boto3's (TLS)");
-        match (tls(function, small), tls(BOTO3, small)) {
-            (Some(f), Some(b)) => line(
-                goal,
-                format!(
-                    "{} ms ({:.3} x)",
-                    ms(f.sum.median_ms),
-                    f.sum.median_ms / b.sum.median_ms
-                ),
-                format!("{} ms", ms(b.sum.median_ms * COLD_PATH_VS_BOTO3_GOAL)),
-                Some(f.sum.median_ms <= b.sum.median_ms * COLD_PATH_VS_BOTO3_GOAL),
-            ),
-            _ => line(goal, "-".into(), "-".into(), None),
-        }
+        let outcome = tls(function, small).zip(tls(BOTO3, small)).map(|(f, b)| {
+            let limit = b.sum.median_ms * COLD_PATH_VS_BOTO3_GOAL;
+            let ratio = f.sum.median_ms / b.sum.median_ms;
+            let measured = format!("{} ms ({ratio:.3} x)", ms(f.sum.median_ms));
+            (
+                measured,
+                format!("{} ms", ms(limit)),
+                f.sum.median_ms <= limit,
+            )
+        });
+        goals.compare(
+            format!("{function}: cold path at 128 MB <= {COLD_PATH_VS_BOTO3_GOAL} x boto3's (TLS)"),
+            outcome,
+        );
     }
     let added = |subject: &str, share: Option<u32>| -> Option<f64> {
         Some(tls(subject, share)?.sum.median_ms - plain(subject, share)?.sum.median_ms)
     };
     for share in MEMORY_SIZES.map(Some) {
         for function in FUNCTIONS {
-            let goal = format!(
-                "{function}: what TLS adds to the cold path at {} <= what it adds to boto3's",
-                share_label(share)
-            );
-            match (added(function, share), added(BOTO3, share)) {
-                (Some(f), Some(b)) => line(
-                    goal,
-                    format!("{} ms", ms(f)),
-                    format!("{} ms", ms(b)),
-                    Some(f <= b),
+            let outcome = added(function, share)
+                .zip(added(BOTO3, share))
+                .map(|(f, b)| (format!("{} ms", ms(f)), format!("{} ms", ms(b)), f <= b));
+            goals.compare(
+                format!(
+                    "{function}: what TLS adds to the cold path at {} <= what it adds to boto3's",
+                    share_label(share)
                 ),
-                _ => line(goal, "-".into(), "-".into(), None),
-            }
+                outcome,
+            );
         }
     }
-    for function in FUNCTIONS {
-        let goal = format!("{function}: arm64 zip <= 3 MiB");
-        match packages.iter().find(|p| p.function == function) {
-            Some(p) => line(
-                goal,
-                format!("{:.2} MiB", p.zip_bytes as f64 / 1024.0 / 1024.0),
-                "3.00 MiB".into(),
-                Some(p.zip_bytes <= PACKAGE_GOAL_BYTES),
-            ),
-            None => line(
-                goal,
-                "not measured (`--skip-package`)".into(),
-                "3.00 MiB".into(),
-                None,
-            ),
-        }
-    }
+    package_goals(&mut goals, packages);
     let _ = writeln!(out, "| goal | measured (median) | limit | verdict |");
     let _ = writeln!(out, "|---|---:|---:|---|");
-    for l in lines {
+    for l in goals.0 {
         let _ = writeln!(out, "{l}");
+    }
+}
+
+fn package_goals(goals: &mut Goals, packages: &[Package]) {
+    for function in FUNCTIONS {
+        let goal = format!("{function}: arm64 zip <= 3 MiB");
+        let (measured, ok) = match packages.iter().find(|p| p.function == function) {
+            Some(p) => (
+                format!("{:.2} MiB", p.zip_bytes as f64 / 1024.0 / 1024.0),
+                Some(p.zip_bytes <= PACKAGE_GOAL_BYTES),
+            ),
+            None => ("not measured (`--skip-package`)".into(), None),
+        };
+        goals.row(goal, measured, "3.00 MiB".into(), ok);
     }
 }
 

@@ -87,64 +87,109 @@ fn ca_params(name: &str) -> Result<CertificateParams, String> {
     Ok(params)
 }
 
+fn io_error(what: &Path, err: std::io::Error) -> String {
+    format!("{}: {err}", what.display())
+}
+
+fn certificate_error(err: rcgen::Error) -> String {
+    format!("bench certificates: {err}")
+}
+
+/// The bench's certificates: a root CA (its PEM, for the trust stores) and the server's
+/// configuration, presenting a leaf for localhost and 127.0.0.1 and the intermediate
+/// that signed it.
+fn certificates() -> Result<(String, ServerConfig), String> {
+    let tls = certificate_error;
+    let root_key = KeyPair::generate().map_err(tls)?;
+    let root = ca_params("gitsync-bench root CA")?
+        .self_signed(&root_key)
+        .map_err(tls)?;
+    let intermediate_key = KeyPair::generate().map_err(tls)?;
+    let mut intermediate_params = ca_params("gitsync-bench intermediate CA")?;
+    intermediate_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    let intermediate = intermediate_params
+        .signed_by(&intermediate_key, &root, &root_key)
+        .map_err(tls)?;
+    let leaf_key = KeyPair::generate().map_err(tls)?;
+    let mut leaf_params =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .map_err(tls)?;
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let leaf = leaf_params
+        .signed_by(&leaf_key, &intermediate, &intermediate_key)
+        .map_err(tls)?;
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|err| format!("TLS versions: {err}"))?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![
+                CertificateDer::from(leaf.der().to_vec()),
+                CertificateDer::from(intermediate.der().to_vec()),
+            ],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+        )
+        .map_err(|err| format!("TLS server configuration: {err}"))?;
+    Ok((root.pem(), server))
+}
+
+/// Writes `pem` to `path`.
+fn write_pem(path: &Path, pem: &str) -> Result<(), String> {
+    std::fs::write(path, pem).map_err(|e| io_error(path, e))
+}
+
+/// The system bundle with the bench root appended.
+fn bundle_pem(system_pem: &str, root_pem: &str) -> String {
+    let mut bundle_pem = system_pem.to_owned();
+    if !bundle_pem.ends_with('\n') {
+        bundle_pem.push('\n');
+    }
+    bundle_pem.push_str(root_pem);
+    bundle_pem
+}
+
+/// A directory as Amazon Linux 2023 loads its trust store: a link to each certificate of
+/// the system cert directory, and the bench root. Answers how many links it made.
+fn al2023_dir(al2023_dir: &Path, system_dir: &Path, root_pem: &str) -> Result<usize, String> {
+    std::fs::create_dir_all(al2023_dir).map_err(|e| io_error(al2023_dir, e))?;
+    let mut entries = 0;
+    for entry in std::fs::read_dir(system_dir).map_err(|e| io_error(system_dir, e))? {
+        let entry = entry.map_err(|e| io_error(system_dir, e))?;
+        // Dangling links are skipped, as the loader skips them.
+        let Ok(target) = std::fs::canonicalize(entry.path()) else {
+            continue;
+        };
+        if !target.is_file() {
+            continue;
+        }
+        let link = al2023_dir.join(entry.file_name());
+        std::os::unix::fs::symlink(&target, &link).map_err(|e| io_error(&link, e))?;
+        entries += 1;
+    }
+    write_pem(&al2023_dir.join("gitsync-bench-ca.pem"), root_pem)?;
+    Ok(entries)
+}
+
 impl Trust {
     /// Makes the certificates, the bundle and the AL2023 directory under `dir`.
     pub fn create(dir: &Path) -> Result<Self, String> {
-        let io = |what: &Path, err: std::io::Error| format!("{}: {err}", what.display());
-        let tls = |err: rcgen::Error| format!("bench certificates: {err}");
         let _ = std::fs::remove_dir_all(dir);
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-
-        let root_key = KeyPair::generate().map_err(tls)?;
-        let root = ca_params("gitsync-bench root CA")?
-            .self_signed(&root_key)
-            .map_err(tls)?;
-        let intermediate_key = KeyPair::generate().map_err(tls)?;
-        let mut intermediate_params = ca_params("gitsync-bench intermediate CA")?;
-        intermediate_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-        let intermediate = intermediate_params
-            .signed_by(&intermediate_key, &root, &root_key)
-            .map_err(tls)?;
-        let leaf_key = KeyPair::generate().map_err(tls)?;
-        let mut leaf_params =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-                .map_err(tls)?;
-        leaf_params
-            .distinguished_name
-            .push(DnType::CommonName, "localhost");
-        leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        let leaf = leaf_params
-            .signed_by(&leaf_key, &intermediate, &intermediate_key)
-            .map_err(tls)?;
-
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let server = ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|err| format!("TLS versions: {err}"))?
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![
-                    CertificateDer::from(leaf.der().to_vec()),
-                    CertificateDer::from(intermediate.der().to_vec()),
-                ],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-            )
-            .map_err(|err| format!("TLS server configuration: {err}"))?;
+        std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+        let (root_pem, server) = certificates()?;
 
         let system_bundle = system_bundle()?;
         let system_pem =
-            std::fs::read_to_string(&system_bundle).map_err(|e| io(&system_bundle, e))?;
-        let root_pem = root.pem();
+            std::fs::read_to_string(&system_bundle).map_err(|e| io_error(&system_bundle, e))?;
         let ca = dir.join("gitsync-bench-ca.pem");
-        std::fs::write(&ca, &root_pem).map_err(|e| io(&ca, e))?;
+        write_pem(&ca, &root_pem)?;
         let bundle = dir.join("bundle.pem");
-        let mut bundle_pem = system_pem.clone();
-        if !bundle_pem.ends_with('\n') {
-            bundle_pem.push('\n');
-        }
-        bundle_pem.push_str(&root_pem);
-        std::fs::write(&bundle, bundle_pem).map_err(|e| io(&bundle, e))?;
+        write_pem(&bundle, &bundle_pem(&system_pem, &root_pem))?;
 
         // The system cert directory is the bundle's (Debian: /etc/ssl/certs, AL2023:
         // /etc/pki/tls/certs).
@@ -152,30 +197,14 @@ impl Trust {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/etc/ssl/certs"));
-        let al2023_dir = dir.join("al2023-certs");
-        std::fs::create_dir_all(&al2023_dir).map_err(|e| io(&al2023_dir, e))?;
-        let mut system_dir_entries = 0;
-        for entry in std::fs::read_dir(&system_dir).map_err(|e| io(&system_dir, e))? {
-            let entry = entry.map_err(|e| io(&system_dir, e))?;
-            // Dangling links are skipped, as the loader skips them.
-            let Ok(target) = std::fs::canonicalize(entry.path()) else {
-                continue;
-            };
-            if !target.is_file() {
-                continue;
-            }
-            let link = al2023_dir.join(entry.file_name());
-            std::os::unix::fs::symlink(&target, &link).map_err(|e| io(&link, e))?;
-            system_dir_entries += 1;
-        }
-        let dir_ca = al2023_dir.join("gitsync-bench-ca.pem");
-        std::fs::write(&dir_ca, &root_pem).map_err(|e| io(&dir_ca, e))?;
+        let al2023 = dir.join("al2023-certs");
+        let system_dir_entries = al2023_dir(&al2023, &system_dir, &root_pem)?;
 
         Ok(Self {
             server: Arc::new(server),
             bundle,
             ca,
-            al2023_dir,
+            al2023_dir: al2023,
             system_certs: certificate_count(&system_pem),
             system_bundle,
             system_dir,

@@ -4,23 +4,18 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use e2e::template::Template;
-use e2e::{AlertSink, Emulator, Moto, REGION, log_dir, workspace_root};
+use e2e::workspace_root;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::cold_path::{self, ColdPath};
-use crate::runtime_api::{Run, RuntimeApi};
+use crate::world::{FUNCTIONS, SWEEP_CONCURRENCY, World, mib};
 use crate::{Options, Section};
 
-pub const FUNCTIONS: [&str; 3] = ["sync-watcher", "blocker-resolver", "connection-auditor"];
-/// The sweeps' concurrency in the sweep benchmark (the template's default).
-const SWEEP_CONCURRENCY: usize = 8;
 /// connection-auditor lists sync configurations this many links at a time.
 const AUDIT_CONCURRENCY: usize = 8;
 /// Listings whose pages follow one another; everything else can run `concurrency` at a time.
 const SEQUENTIAL_LISTINGS: [&str; 3] = ["ListConnections", "ListHosts", "ListRepositoryLinks"];
-/// Rules the sweep evaluates: one that matches the generated blockers and leaves them be.
-const BENCH_RULES: &str = r#"{"rules": [{"name": "leave-failed-rollbacks", "reason": "ROLLBACK_FAILED", "action": "ignore"}]}"#;
 
 #[derive(Debug, Serialize)]
 pub struct Machine {
@@ -28,12 +23,6 @@ pub struct Machine {
     pub memory_gib: f64,
     pub cpu_model: String,
     pub date: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Timing {
-    pub median_ms: f64,
-    pub p90_ms: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -85,22 +74,6 @@ pub struct Results {
     pub emulator: Option<Throughput>,
 }
 
-pub fn timing(mut samples: Vec<Duration>) -> Timing {
-    samples.sort();
-    let at = |q: f64| {
-        let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
-        samples.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    Timing {
-        median_ms: at(0.5),
-        p90_ms: at(0.9),
-    }
-}
-
-pub fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
 fn machine() -> Machine {
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let memory_kib: f64 = meminfo
@@ -122,140 +95,43 @@ fn machine() -> Machine {
     }
 }
 
-pub struct World {
-    pub emulator: Emulator,
-    pub moto: Moto,
-    sink: AlertSink,
-    binaries: PathBuf,
-}
-
-/// Where a function process finds the AWS endpoints: the emulator's and moto's (SNS, DynamoDB,
-/// CloudFormation), directly or through a relay.
-pub struct Endpoints {
-    pub codestar: String,
-    pub aws: String,
-}
-
-impl World {
-    /// The environment a function process gets: the local services and its configuration.
-    fn command(&self, binary: &str) -> tokio::process::Command {
-        let direct = Endpoints {
-            codestar: self.emulator.url.clone(),
-            aws: self.moto.url.clone(),
-        };
-        self.command_at(&self.binaries.join(binary), binary, &direct, 128)
-    }
-
-    /// `program` with a function's environment, as `name`, with `memory_mb` of memory.
-    pub fn command_at(
-        &self,
-        program: &Path,
-        name: &str,
-        endpoints: &Endpoints,
-        memory_mb: u32,
-    ) -> tokio::process::Command {
-        let mut command = tokio::process::Command::new(program);
-        command
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", REGION)
-            .env("AWS_DEFAULT_REGION", REGION)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/nonexistent/gitsync-guard/config")
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                "/nonexistent/gitsync-guard/credentials",
-            )
-            .env("AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS", &endpoints.codestar)
-            .env("AWS_ENDPOINT_URL_SNS", &endpoints.aws)
-            .env("AWS_ENDPOINT_URL_DYNAMODB", &endpoints.aws)
-            .env("AWS_ENDPOINT_URL_CLOUDFORMATION", &endpoints.aws)
-            .env("AWS_LAMBDA_FUNCTION_NAME", name)
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-            .env("AWS_LAMBDA_LOG_LEVEL", "WARN")
-            .env("ALERT_TOPIC_ARN", &self.sink.topic_arn)
-            .env("LEDGER_TABLE", &self.sink.table)
-            .env("RESOLVER_MODE", "dry-run")
-            .env("RESOLVER_RULES", BENCH_RULES)
-            .env("SWEEP_CONCURRENCY", SWEEP_CONCURRENCY.to_string())
-            // The sweep alone: the daily report would add its own reads to one run a day.
-            .env("HEALTH_REPORT", "off");
-        command
-    }
-
-    async fn run_once(
-        &self,
-        binary: &str,
-        event: &Value,
-        timeout: Duration,
-    ) -> Result<Run, String> {
-        let api = RuntimeApi::start(event.clone()).await?;
-        api.run(self.command(binary), timeout, None)
-            .await
-            .map_err(|err| format!("{binary}: {err}"))
-    }
-}
-
 pub async fn run_all(options: &Options) -> Result<Results, String> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    let binaries = target.join(&options.profile);
-    for binary in FUNCTIONS
-        .iter()
-        .chain(&["hello-lambda", "connections-emulator"])
-    {
-        if !binaries.join(binary).is_file() {
-            return Err(format!(
-                "{} is missing: build first (cargo build --profile {} --bins)",
-                binaries.join(binary).display(),
-                if options.profile == "debug" {
-                    "dev"
-                } else {
-                    "release"
-                }
-            ));
-        }
-    }
-    let logs = log_dir("bench");
-    let emulator = Emulator::start_binary(
-        &binaries.join("connections-emulator"),
-        Some(&workspace_root().join("emulator/scenarios/demo.yaml")),
-    );
-    let moto = Moto::start(&logs);
-    let sink = AlertSink::create(&moto).await;
-    let world = World {
+    let world = World::start(&options.profile).await?;
+    let cold_path = cold_path_section(options, &world).await?;
+    let sweeps = sweeps_section(options, &world).await?;
+    let packages = packages_section(options)?;
+    let emulator = throughput_section(options, &world).await?;
+    Ok(Results {
+        machine: machine(),
+        profile: options.profile.clone(),
+        quick: options.quick,
+        sections: options.sections(),
+        cold_path,
+        sweeps,
+        schedules: schedules(),
+        packages,
         emulator,
-        moto,
-        sink,
-        binaries,
-    };
+    })
+}
 
-    let cold_path = if options.runs(Section::ColdPath) {
-        let runs = options
-            .cold_runs
-            .unwrap_or(if options.quick { 2 } else { 20 });
-        eprintln!("cold path: {runs} runs per case");
-        Some(
-            cold_path::run(
-                &world,
-                &options.arms,
-                &world.binaries,
-                runs,
-                options.cfs_period_us,
-                &logs.join("tls"),
-            )
-            .await?,
-        )
-    } else {
-        None
+async fn cold_path_section(options: &Options, world: &World) -> Result<Option<ColdPath>, String> {
+    if !options.runs(Section::ColdPath) {
+        return Ok(None);
+    }
+    let runs = options
+        .cold_runs
+        .unwrap_or(if options.quick { 2 } else { 20 });
+    eprintln!("cold path: {runs} runs per case");
+    let settings = cold_path::Settings {
+        profile_dir: &world.binaries,
+        runs,
+        cfs_period_us: options.cfs_period_us,
+        work_dir: &world.logs.join("tls"),
     };
+    Ok(Some(cold_path::run(world, &options.arms, &settings).await?))
+}
 
+async fn sweeps_section(options: &Options, world: &World) -> Result<Vec<Sweep>, String> {
     let (sizes, latency_ms): (&[usize], u64) = if options.quick {
         (&[20, 100], 5)
     } else {
@@ -266,41 +142,40 @@ pub async fn run_all(options: &Options) -> Result<Results, String> {
         for &stacks in sizes {
             for function in FUNCTIONS {
                 eprintln!("sweep: {function} over {stacks} stacks, {latency_ms} ms per call");
-                sweeps.push(sweep(&world, function, stacks, latency_ms).await?);
+                sweeps.push(sweep(world, function, stacks, latency_ms).await?);
             }
         }
     }
+    Ok(sweeps)
+}
 
-    let packages = if options.skip_package || !options.runs(Section::Packages) {
-        Vec::new()
-    } else {
-        eprintln!("packages: cargo lambda build --release --arm64 --output-format zip");
-        packages()?
-    };
+/// Each function and how many times an hour template.yaml's default schedules run it.
+fn schedules() -> Vec<(String, f64)> {
+    Template::load()
+        .functions()
+        .iter()
+        .map(|function| (function.binary.clone(), function.runs_per_hour()))
+        .collect()
+}
 
-    let emulator = if options.runs(Section::Throughput) {
-        eprintln!("emulator throughput");
-        let requests = if options.quick { 4_000 } else { 40_000 };
-        Some(throughput(&world, requests, 4).await?)
-    } else {
-        None
-    };
+fn packages_section(options: &Options) -> Result<Vec<Package>, String> {
+    if options.skip_package || !options.runs(Section::Packages) {
+        return Ok(Vec::new());
+    }
+    eprintln!("packages: cargo lambda build --release --arm64 --output-format zip");
+    packages()
+}
 
-    Ok(Results {
-        machine: machine(),
-        profile: options.profile.clone(),
-        quick: options.quick,
-        sections: options.sections(),
-        cold_path,
-        sweeps,
-        schedules: Template::load()
-            .functions()
-            .iter()
-            .map(|function| (function.binary.clone(), function.runs_per_hour()))
-            .collect(),
-        packages,
-        emulator,
-    })
+async fn throughput_section(
+    options: &Options,
+    world: &World,
+) -> Result<Option<Throughput>, String> {
+    if !options.runs(Section::Throughput) {
+        return Ok(None);
+    }
+    eprintln!("emulator throughput");
+    let requests = if options.quick { 4_000 } else { 40_000 };
+    Ok(Some(throughput(world, requests, 4).await?))
 }
 
 /// A generated account: `stacks` sync configurations, 5 per repository link, one link per

@@ -10,24 +10,27 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::Api;
-use crate::arn::{self, ResourceKind};
+use crate::api_error::ApiError;
+use crate::arn;
 use crate::faults::FaultConfig;
 use crate::model::Model;
-use crate::service::rules::{
-    self, MAX_TAGS_PER_RESOURCE, NEW_HOST_STATUS, ProviderTypeProblem, SyncConfigurationChoices,
+use crate::service::rules::{self, NEW_HOST_STATUS};
+use crate::service::{
+    Accounts, Backend, CreateConnectionRequest, CreateHostRequest, CreateRepositoryLinkRequest,
+    CreateSyncConfigurationRequest, LinkIdentity, PersistentCause, is_account_id,
 };
-use crate::service::{Accounts, Backend, Settings, is_account_id};
 use crate::state::{
-    BlockerStatus, BlockerType, Connection, ConnectionRecord, ConnectionStatus, Host, HostRecord,
-    KeyValue, LinkRecord, ProviderType, PublishDeploymentStatus, PullRequestComment,
-    RepositoryLinkInfo, State, SyncBlocker, SyncConfigurationRecord, SyncType, Timestamp,
-    TriggerResourceUpdateOn, VpcConfiguration, sync_key,
+    BlockerStatus, BlockerType, ConnectionStatus, KeyValue, ProviderType, PublishDeploymentStatus,
+    PullRequestComment, State, SyncBlocker, SyncType, Timestamp, TriggerResourceUpdateOn,
+    VpcConfiguration,
 };
 use crate::validate::validate_named;
 
 const DEFAULT_BRANCH: &str = "main";
 const DEFAULT_CONFIG_FILE: &str = "deployment-file.yaml";
 const DEFAULT_ROLE_NAME: &str = "CloudFormationGitSyncRole";
+/// Resources a scenario creates carry the original ARN prefix, unless it fixes their ARN.
+const SCENARIO_API: Api = Api::CodeStarConnections;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
@@ -201,12 +204,11 @@ pub fn apply(
     if let Some(faults) = &document.faults {
         faults.check().map_err(faulted)?;
     }
-    let counts = backend.change_all_or_nothing(|state, settings| {
+    let counts = backend.change_all_or_nothing(|backend| {
         let mut loader = Loader {
             model,
-            settings,
             now,
-            state,
+            backend,
         };
         Ok::<_, String>(SeedCounts {
             hosts: loader.hosts(document.hosts)?,
@@ -222,11 +224,17 @@ pub fn apply(
     Ok(counts)
 }
 
+/// Creates a document's resources through the service's actions, as the API does, so
+/// that the service's rules decide; the loader resolves names and checks fields.
 struct Loader<'a> {
     model: &'a Model,
-    settings: &'a Settings,
     now: Timestamp,
-    state: &'a mut State,
+    backend: &'a mut Backend,
+}
+
+/// The service's refusal of the resource at a place in the document.
+fn refused(at: &str) -> impl Fn(ApiError) -> String + '_ {
+    move |error| format!("{at}: {error}")
 }
 
 /// Finds the one resource with a name; names must be unambiguous where they are used.
@@ -247,18 +255,84 @@ where
     }
 }
 
+/// A time in a document: an age before `now` (`3h ago`) or an RFC 3339 time.
+fn time(text: &str, path: &str, now: Timestamp) -> Result<Timestamp, String> {
+    if let Some(age) = text.strip_suffix(" ago") {
+        let age = humantime::parse_duration(age.trim())
+            .map_err(|error| format!("{path}: '{text}' is not an age such as '3h ago': {error}"))?;
+        return Ok(now.earlier_by(age));
+    }
+    humantime::parse_rfc3339_weak(text)
+        .map(Timestamp::from_system_time)
+        .map_err(|error| {
+            format!("{path}: '{text}' is neither an RFC 3339 time such as 2025-06-01T12:00:00Z nor an age such as '3h ago': {error}")
+        })
+}
+
+/// Connection ARNs by name, built once: seed documents can hold thousands of links.
+struct ConnectionsByName(HashMap<String, Vec<String>>);
+
+impl ConnectionsByName {
+    fn new(state: &State) -> Self {
+        let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+        for record in state.connections.values() {
+            by_name
+                .entry(record.connection.connection_name.clone())
+                .or_default()
+                .push(record.connection.connection_arn.clone());
+        }
+        Self(by_name)
+    }
+
+    fn arn(&self, name: &str) -> Result<&str, String> {
+        match self.0.get(name).map(Vec::as_slice) {
+            Some([only]) => Ok(only),
+            Some(_) => Err(format!("several connections are named '{name}'")),
+            None => Err(format!("no connection is named '{name}'")),
+        }
+    }
+}
+
+/// A repository link a sync configuration may be on.
+struct LinkChoice {
+    repository_link_id: String,
+    connection_key: String,
+}
+
+/// The links of each repository (`OWNER`, `REPO`), built once.
+struct LinksByRepository(HashMap<(String, String), Vec<LinkChoice>>);
+
+impl LinksByRepository {
+    fn new(state: &State) -> Self {
+        let mut by_repository: HashMap<(String, String), Vec<LinkChoice>> = HashMap::new();
+        for record in state.links.values() {
+            let link = &record.link;
+            by_repository
+                .entry((link.owner_id.clone(), link.repository_name.clone()))
+                .or_default()
+                .push(LinkChoice {
+                    repository_link_id: link.repository_link_id.clone(),
+                    connection_key: arn::key(&link.connection_arn),
+                });
+        }
+        Self(by_repository)
+    }
+
+    fn of(&self, owner_id: &str, repository_name: &str) -> &[LinkChoice] {
+        self.0
+            .get(&(owner_id.to_owned(), repository_name.to_owned()))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+}
+
 impl Loader<'_> {
     fn check(&self, shape: &str, value: &str, path: &str) -> Result<(), String> {
         validate_named(self.model, shape, &Value::String(value.to_owned()), path)
     }
 
+    /// Tags with checked keys and values; the service decides how many a resource can have.
     fn tags(&self, tags: BTreeMap<String, String>, at: &str) -> Result<Vec<KeyValue>, String> {
-        if !rules::within_tag_limit(tags.len()) {
-            return Err(format!(
-                "{at}.Tags: at most {MAX_TAGS_PER_RESOURCE} tags, got {}",
-                tags.len()
-            ));
-        }
         tags.into_iter()
             .map(|(key, value)| {
                 self.check("TagKey", &key, &format!("{at}.Tags"))?;
@@ -268,115 +342,71 @@ impl Loader<'_> {
             .collect()
     }
 
-    /// An explicit ARN must name the right kind of resource and be new; answers its id.
-    fn explicit_arn<'s>(
-        &self,
-        arn: &'s str,
-        kind: ResourceKind,
-        taken: bool,
-        at: &str,
-    ) -> Result<&'s str, String> {
-        let (found_kind, id) = arn::resource(arn).ok_or_else(|| {
-            format!("{at}.Arn: '{arn}' is not an ARN of arn:aws:codestar-connections or arn:aws:codeconnections")
-        })?;
-        if found_kind != kind {
-            return Err(format!("{at}.Arn: '{arn}' does not name a {kind:?}"));
-        }
-        if taken {
-            return Err(format!(
-                "{at}.Arn: a resource with the ARN '{arn}' already exists"
-            ));
-        }
-        Ok(id)
-    }
-
-    fn time(&self, text: &str, path: &str) -> Result<Timestamp, String> {
-        if let Some(age) = text.strip_suffix(" ago") {
-            let age = humantime::parse_duration(age.trim()).map_err(|error| {
-                format!("{path}: '{text}' is not an age such as '3h ago': {error}")
-            })?;
-            return Ok(self.now.earlier_by(age));
-        }
-        humantime::parse_rfc3339_weak(text)
-            .map(Timestamp::from_system_time)
-            .map_err(|error| {
-                format!("{path}: '{text}' is neither an RFC 3339 time such as 2025-06-01T12:00:00Z nor an age such as '3h ago': {error}")
-            })
-    }
-
     fn hosts(&mut self, hosts: Vec<HostSpec>) -> Result<usize, String> {
         let count = hosts.len();
         let mut names: HashSet<String> = self
-            .state
+            .backend
+            .state()
             .hosts
             .values()
             .map(|record| record.host.name.clone())
             .collect();
         for (index, spec) in hosts.into_iter().enumerate() {
             let at = format!("Hosts[{index}]");
-            self.check("HostName", &spec.name, &format!("{at}.Name"))?;
-            self.check(
-                "Url",
-                &spec.provider_endpoint,
-                &format!("{at}.ProviderEndpoint"),
-            )?;
-            let status = spec.status.unwrap_or_else(|| NEW_HOST_STATUS.to_owned());
-            self.check("HostStatus", &status, &format!("{at}.Status"))?;
-            if !rules::provider_has_hosts(spec.provider_type) {
-                return Err(format!(
-                    "{at}.ProviderType: {} has no hosts; hosts are for GitHubEnterpriseServer and GitLabSelfManaged",
-                    spec.provider_type.name()
-                ));
-            }
-            if let Some(vpc_configuration) = &spec.vpc_configuration {
-                let value =
-                    serde_json::to_value(vpc_configuration).map_err(|error| error.to_string())?;
-                validate_named(
-                    self.model,
-                    "VpcConfiguration",
-                    &value,
-                    &format!("{at}.VpcConfiguration"),
-                )?;
-            }
             if !names.insert(spec.name.clone()) {
                 return Err(format!(
                     "{at}.Name: a host named '{}' already exists",
                     spec.name
                 ));
             }
-            let host_arn = match spec.arn {
-                Some(host_arn) => {
-                    self.explicit_arn(
-                        &host_arn,
-                        ResourceKind::Host,
-                        self.state.host(&host_arn).is_some(),
-                        &at,
-                    )?;
-                    host_arn
-                }
-                None => rules::new_host_arn(self.settings, Api::CodeStarConnections, &spec.name),
-            };
-            let tags = self.tags(spec.tags, &at)?;
-            self.state.insert_host(HostRecord {
-                host: Host {
-                    name: spec.name,
-                    host_arn,
-                    provider_type: spec.provider_type,
-                    provider_endpoint: spec.provider_endpoint,
-                    vpc_configuration: spec.vpc_configuration,
-                    status,
-                    status_message: spec.status_message,
-                },
-                tags,
-            });
+            self.host(spec, &at)?;
         }
         Ok(count)
+    }
+
+    fn host(&mut self, spec: HostSpec, at: &str) -> Result<(), String> {
+        self.check("HostName", &spec.name, &format!("{at}.Name"))?;
+        self.check(
+            "Url",
+            &spec.provider_endpoint,
+            &format!("{at}.ProviderEndpoint"),
+        )?;
+        let status = spec.status.unwrap_or_else(|| NEW_HOST_STATUS.to_owned());
+        self.check("HostStatus", &status, &format!("{at}.Status"))?;
+        if let Some(vpc_configuration) = &spec.vpc_configuration {
+            let value =
+                serde_json::to_value(vpc_configuration).map_err(|error| error.to_string())?;
+            validate_named(
+                self.model,
+                "VpcConfiguration",
+                &value,
+                &format!("{at}.VpcConfiguration"),
+            )?;
+        }
+        let request = CreateHostRequest {
+            name: spec.name,
+            provider_type: spec.provider_type,
+            provider_endpoint: spec.provider_endpoint,
+            vpc_configuration: spec.vpc_configuration,
+            tags: Some(self.tags(spec.tags, at)?),
+        };
+        let host_arn = self
+            .backend
+            .create_host_as(request, SCENARIO_API, spec.arn)
+            .map_err(refused(at))?
+            .host
+            .host_arn;
+        self.backend
+            .set_host_status(&host_arn, status, spec.status_message)
+            .map_err(refused(at))?;
+        Ok(())
     }
 
     fn connections(&mut self, connections: Vec<ConnectionSpec>) -> Result<usize, String> {
         let count = connections.len();
         let mut names: HashSet<String> = self
-            .state
+            .backend
+            .state()
             .connections
             .values()
             .map(|record| record.connection.connection_name.clone())
@@ -390,183 +420,96 @@ impl Loader<'_> {
                     spec.name
                 ));
             }
-            let host = match &spec.host {
-                Some(host_name) => Some(
-                    &unique_by_name(
-                        self.state.hosts.values(),
-                        |record| &record.host.name,
-                        host_name,
-                        "host",
-                    )
-                    .map_err(|message| format!("{at}.Host: {message}"))?
-                    .host,
-                ),
-                None => None,
-            };
-            let provider_type = rules::connection_provider_type(
-                spec.provider_type,
-                host.map(|host| host.provider_type),
-            )
-            .map_err(|problem| match problem {
-                ProviderTypeProblem::DiffersFromHost { requested, host } => format!(
-                    "{at}.ProviderType: {} differs from the provider type {} of host '{}'",
-                    requested.name(),
-                    host.name(),
-                    spec.host.as_deref().unwrap_or_default()
-                ),
-                ProviderTypeProblem::NeedsHost(requested) => {
-                    format!("{at}.Host: a {} connection needs a Host", requested.name())
-                }
-                ProviderTypeProblem::Missing => format!("{at}: give a ProviderType or a Host"),
-            })?;
-            let host_arn = host.map(|host| host.host_arn.clone());
-            let connection_arn = match spec.arn {
-                Some(connection_arn) => {
-                    let taken = self.state.connection(&connection_arn).is_some();
-                    self.explicit_arn(&connection_arn, ResourceKind::Connection, taken, &at)?;
-                    connection_arn
-                }
-                None => rules::new_connection_arn(self.settings, Api::CodeStarConnections),
-            };
-            let tags = self.tags(spec.tags, &at)?;
-            self.state.insert_connection(ConnectionRecord {
-                connection: Connection {
-                    connection_name: spec.name,
-                    connection_arn,
-                    provider_type,
-                    owner_account_id: self.settings.account.clone(),
-                    connection_status: spec.status,
-                    host_arn,
-                },
-                tags,
-            });
+            self.connection(spec, &at)?;
         }
         Ok(count)
+    }
+
+    fn connection(&mut self, spec: ConnectionSpec, at: &str) -> Result<(), String> {
+        let host_arn = match &spec.host {
+            Some(host_name) => Some(
+                unique_by_name(
+                    self.backend.state().hosts.values(),
+                    |record| &record.host.name,
+                    host_name,
+                    "host",
+                )
+                .map_err(|message| format!("{at}.Host: {message}"))?
+                .host
+                .host_arn
+                .clone(),
+            ),
+            None => None,
+        };
+        let request = CreateConnectionRequest {
+            connection_name: spec.name,
+            provider_type: spec.provider_type,
+            host_arn,
+            tags: Some(self.tags(spec.tags, at)?),
+        };
+        let connection_arn = self
+            .backend
+            .create_connection_as(request, SCENARIO_API, spec.arn)
+            .map_err(refused(at))?
+            .connection
+            .connection_arn;
+        self.backend
+            .set_connection_status(&connection_arn, spec.status)
+            .map_err(refused(at))?;
+        Ok(())
     }
 
     fn repository_links(&mut self, links: Vec<RepositoryLinkSpec>) -> Result<usize, String> {
         let count = links.len();
-        // Connection ARNs by name, built once: seed documents can hold thousands of links.
-        let mut connections_by_name: HashMap<String, Vec<(String, ProviderType)>> = HashMap::new();
-        for record in self.state.connections.values() {
-            connections_by_name
-                .entry(record.connection.connection_name.clone())
-                .or_default()
-                .push((
-                    record.connection.connection_arn.clone(),
-                    record.connection.provider_type,
-                ));
-        }
-        let mut linked: HashMap<(String, String, String), String> = self
-            .state
-            .links
-            .values()
-            .map(|record| {
-                let link = &record.link;
-                (
-                    (
-                        arn::key(&link.connection_arn),
-                        link.owner_id.clone(),
-                        link.repository_name.clone(),
-                    ),
-                    link.repository_link_id.clone(),
-                )
-            })
-            .collect();
+        let connections = ConnectionsByName::new(self.backend.state());
         for (index, spec) in links.into_iter().enumerate() {
             let at = format!("RepositoryLinks[{index}]");
-            let (connection_arn, provider_type) =
-                match connections_by_name.get(&spec.connection).map(Vec::as_slice) {
-                    Some([only]) => only.clone(),
-                    Some(_) => {
-                        return Err(format!(
-                            "{at}.Connection: several connections are named '{}'",
-                            spec.connection
-                        ));
-                    }
-                    None => {
-                        return Err(format!(
-                            "{at}.Connection: no connection is named '{}'",
-                            spec.connection
-                        ));
-                    }
-                };
-            self.check("OwnerId", &spec.owner_id, &format!("{at}.OwnerId"))?;
-            self.check(
-                "RepositoryName",
-                &spec.repository_name,
-                &format!("{at}.RepositoryName"),
-            )?;
-            if let Some(key_arn) = &spec.encryption_key_arn {
-                self.check("KmsKeyArn", key_arn, &format!("{at}.EncryptionKeyArn"))?;
-            }
-            let repository_key = (
-                arn::key(&connection_arn),
-                spec.owner_id.clone(),
-                spec.repository_name.clone(),
-            );
-            if let Some(existing) = linked.get(&repository_key) {
-                return Err(format!(
-                    "{at}: repository {}/{} already has repository link {existing} on connection '{}'",
-                    spec.owner_id, spec.repository_name, spec.connection
-                ));
-            }
-            let (repository_link_id, repository_link_arn) =
-                self.link_identity(spec.id, spec.arn, &at)?;
-            let tags = self.tags(spec.tags, &at)?;
-            linked.insert(repository_key, repository_link_id.clone());
-            self.state.insert_link(LinkRecord {
-                link: RepositoryLinkInfo {
-                    connection_arn,
-                    encryption_key_arn: spec.encryption_key_arn,
-                    owner_id: spec.owner_id,
-                    provider_type,
-                    repository_link_arn,
-                    repository_link_id,
-                    repository_name: spec.repository_name,
-                },
-                tags,
-                repository_syncs: BTreeMap::new(),
-            });
+            let connection_arn = connections
+                .arn(&spec.connection)
+                .map_err(|message| format!("{at}.Connection: {message}"))?;
+            self.repository_link(spec, connection_arn.to_owned(), &at)?;
         }
         Ok(count)
     }
 
-    /// The id and ARN of a new link: generated, or taken from `Id` and/or `Arn`, which
-    /// must agree (a link's ARN ends with its id).
-    fn link_identity(
-        &self,
-        id: Option<String>,
-        link_arn: Option<String>,
+    fn repository_link(
+        &mut self,
+        spec: RepositoryLinkSpec,
+        connection_arn: String,
         at: &str,
-    ) -> Result<(String, String), String> {
-        let id = match (id, &link_arn) {
-            (Some(id), _) => id,
-            (None, Some(link_arn)) => self
-                .explicit_arn(link_arn, ResourceKind::RepositoryLink, false, at)?
-                .to_owned(),
-            (None, None) => rules::new_repository_link_id(),
-        };
-        self.check("RepositoryLinkId", &id, &format!("{at}.Id"))?;
-        if self.state.links.contains_key(&id) {
-            return Err(format!(
-                "{at}.Id: a repository link with the Id {id} already exists"
-            ));
+    ) -> Result<(), String> {
+        self.check("OwnerId", &spec.owner_id, &format!("{at}.OwnerId"))?;
+        self.check(
+            "RepositoryName",
+            &spec.repository_name,
+            &format!("{at}.RepositoryName"),
+        )?;
+        if let Some(key_arn) = &spec.encryption_key_arn {
+            self.check("KmsKeyArn", key_arn, &format!("{at}.EncryptionKeyArn"))?;
         }
-        let link_arn = match link_arn {
-            Some(link_arn) => {
-                let from_arn =
-                    self.explicit_arn(&link_arn, ResourceKind::RepositoryLink, false, at)?;
-                if from_arn != id {
-                    return Err(format!(
-                        "{at}.Arn: '{link_arn}' does not end with the link's Id {id}"
-                    ));
-                }
-                link_arn
-            }
-            None => rules::repository_link_arn(self.settings, Api::CodeStarConnections, &id),
+        // The id the link will have when the document fixes it, by `Id` or by `Arn`.
+        let fixed_id = spec.id.as_deref().or_else(|| {
+            let (_, id) = arn::resource(spec.arn.as_deref()?)?;
+            Some(id)
+        });
+        if let Some(id) = fixed_id {
+            self.check("RepositoryLinkId", id, &format!("{at}.Id"))?;
+        }
+        let request = CreateRepositoryLinkRequest {
+            connection_arn,
+            owner_id: spec.owner_id,
+            repository_name: spec.repository_name,
+            encryption_key_arn: spec.encryption_key_arn,
+            tags: Some(self.tags(spec.tags, at)?),
         };
-        Ok((id, link_arn))
+        let fixed = LinkIdentity {
+            id: spec.id,
+            arn: spec.arn,
+        };
+        self.backend
+            .create_repository_link_as(request, SCENARIO_API, fixed)
+            .map_err(refused(at))?;
+        Ok(())
     }
 
     fn sync_configurations(
@@ -574,91 +517,75 @@ impl Loader<'_> {
         configurations: Vec<SyncConfigurationSpec>,
     ) -> Result<usize, String> {
         let count = configurations.len();
-        let mut links_by_repository: HashMap<(&str, &str), Vec<&RepositoryLinkInfo>> =
-            HashMap::new();
-        for record in self.state.links.values() {
-            links_by_repository
-                .entry((&record.link.owner_id, &record.link.repository_name))
-                .or_default()
-                .push(&record.link);
-        }
-        let mut new_records = Vec::with_capacity(count);
+        let links = LinksByRepository::new(self.backend.state());
         for (index, spec) in configurations.into_iter().enumerate() {
             let at = format!("SyncConfigurations[{index}]");
-            self.check(
-                "ResourceName",
-                &spec.resource_name,
-                &format!("{at}.ResourceName"),
-            )?;
-            let branch = spec.branch.unwrap_or_else(|| DEFAULT_BRANCH.to_owned());
-            self.check("BranchName", &branch, &format!("{at}.Branch"))?;
-            let role_arn = spec.role_arn.unwrap_or_else(|| {
-                format!(
-                    "arn:aws:iam::{}:role/{DEFAULT_ROLE_NAME}",
-                    self.settings.account
-                )
-            });
-            self.check("IamRoleArn", &role_arn, &format!("{at}.RoleArn"))?;
-            let Some((owner_id, repository_name)) = spec.repository.rsplit_once('/') else {
-                return Err(format!(
-                    "{at}.Repository: '{}' is not OWNER/REPO",
-                    spec.repository
-                ));
-            };
-            let candidates = links_by_repository
-                .get(&(owner_id, repository_name))
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let link = self.choose_link(
-                candidates,
-                spec.connection.as_deref(),
-                &spec.repository,
-                &at,
-            )?;
-            let key = sync_key(spec.sync_type, &spec.resource_name);
-            if self.state.sync_configurations.contains_key(&key)
-                || new_records.iter().any(|(existing, _)| *existing == key)
-            {
-                return Err(format!(
-                    "{at}.ResourceName: resource '{}' already has a {} sync configuration",
-                    spec.resource_name,
-                    spec.sync_type.name()
-                ));
-            }
-            let configuration = rules::sync_configuration_on(
-                link,
-                SyncConfigurationChoices {
-                    branch,
-                    config_file: spec
-                        .config_file
-                        .unwrap_or_else(|| DEFAULT_CONFIG_FILE.to_owned()),
-                    resource_name: spec.resource_name,
-                    role_arn,
-                    sync_type: spec.sync_type,
-                    publish_deployment_status: spec.publish_deployment_status,
-                    trigger_resource_update_on: spec.trigger_resource_update_on,
-                    pull_request_comment: spec.pull_request_comment,
-                },
-            );
-            new_records.push((key, SyncConfigurationRecord::new(configuration)));
-        }
-        for (_, record) in new_records {
-            self.state.insert_sync_configuration(record);
+            self.sync_configuration(spec, &links, &at)?;
         }
         Ok(count)
     }
 
-    fn choose_link<'l>(
+    fn sync_configuration(
+        &mut self,
+        spec: SyncConfigurationSpec,
+        links: &LinksByRepository,
+        at: &str,
+    ) -> Result<(), String> {
+        self.check(
+            "ResourceName",
+            &spec.resource_name,
+            &format!("{at}.ResourceName"),
+        )?;
+        let branch = spec.branch.unwrap_or_else(|| DEFAULT_BRANCH.to_owned());
+        self.check("BranchName", &branch, &format!("{at}.Branch"))?;
+        let role_arn = spec.role_arn.unwrap_or_else(|| {
+            let account = &self.backend.settings().account;
+            format!("arn:aws:iam::{account}:role/{DEFAULT_ROLE_NAME}")
+        });
+        self.check("IamRoleArn", &role_arn, &format!("{at}.RoleArn"))?;
+        let Some((owner_id, repository_name)) = spec.repository.rsplit_once('/') else {
+            return Err(format!(
+                "{at}.Repository: '{}' is not OWNER/REPO",
+                spec.repository
+            ));
+        };
+        let repository_link_id = self.choose_link(
+            links.of(owner_id, repository_name),
+            spec.connection.as_deref(),
+            &spec.repository,
+            at,
+        )?;
+        let request = CreateSyncConfigurationRequest {
+            branch,
+            config_file: spec
+                .config_file
+                .unwrap_or_else(|| DEFAULT_CONFIG_FILE.to_owned()),
+            repository_link_id,
+            resource_name: spec.resource_name,
+            role_arn,
+            sync_type: spec.sync_type,
+            publish_deployment_status: Some(spec.publish_deployment_status),
+            trigger_resource_update_on: Some(spec.trigger_resource_update_on),
+            pull_request_comment: spec.pull_request_comment,
+        };
+        self.backend
+            .create_sync_configuration(request)
+            .map_err(refused(at))?;
+        Ok(())
+    }
+
+    /// The id of the one link of the repository, on the named connection when one is named.
+    fn choose_link(
         &self,
-        candidates: &[&'l RepositoryLinkInfo],
+        candidates: &[LinkChoice],
         connection_name: Option<&str>,
         repository: &str,
         at: &str,
-    ) -> Result<&'l RepositoryLinkInfo, String> {
-        let on_connection: Vec<&RepositoryLinkInfo> = match connection_name {
+    ) -> Result<String, String> {
+        let on_connection: Vec<&LinkChoice> = match connection_name {
             Some(name) => {
                 let connection = unique_by_name(
-                    self.state.connections.values(),
+                    self.backend.state().connections.values(),
                     |record| &record.connection.connection_name,
                     name,
                     "connection",
@@ -667,14 +594,13 @@ impl Loader<'_> {
                 let connection_key = arn::key(&connection.connection.connection_arn);
                 candidates
                     .iter()
-                    .copied()
-                    .filter(|link| arn::key(&link.connection_arn) == connection_key)
+                    .filter(|link| link.connection_key == connection_key)
                     .collect()
             }
-            None => candidates.to_vec(),
+            None => candidates.iter().collect(),
         };
         match on_connection.as_slice() {
-            [only] => Ok(only),
+            [only] => Ok(only.repository_link_id.clone()),
             [] => Err(format!(
                 "{at}.Repository: no repository link is for '{repository}'{}",
                 connection_name
@@ -690,76 +616,86 @@ impl Loader<'_> {
     fn sync_blockers(&mut self, blockers: Vec<SyncBlockerSpec>) -> Result<usize, String> {
         let count = blockers.len();
         for (index, spec) in blockers.into_iter().enumerate() {
-            let at = format!("SyncBlockers[{index}]");
-            if !rules::reason_is_given(&spec.created_reason) {
-                return Err(format!("{at}.CreatedReason: must not be empty"));
-            }
-            let id = spec.id.unwrap_or_else(rules::new_blocker_id);
-            self.check("Id", &id, &format!("{at}.Id"))?;
-            let created_at = match &spec.created_at {
-                Some(text) => self.time(text, &format!("{at}.CreatedAt"))?,
-                None => self.now,
-            };
-            let (resolved_reason, resolved_at) = match spec.status {
-                BlockerStatus::Active => {
-                    if spec.resolved_reason.is_some() || spec.resolved_at.is_some() {
-                        return Err(format!(
-                            "{at}: only a RESOLVED blocker has a ResolvedReason or ResolvedAt"
-                        ));
-                    }
-                    (None, None)
-                }
-                BlockerStatus::Resolved => {
-                    let reason = spec.resolved_reason.ok_or_else(|| {
-                        format!("{at}.ResolvedReason: a RESOLVED blocker needs one")
-                    })?;
-                    self.check("ResolvedReason", &reason, &format!("{at}.ResolvedReason"))?;
-                    let resolved_at = match &spec.resolved_at {
-                        Some(text) => self.time(text, &format!("{at}.ResolvedAt"))?,
-                        None => self.now,
-                    };
-                    if resolved_at < created_at {
-                        return Err(format!("{at}.ResolvedAt: is before CreatedAt"));
-                    }
-                    (Some(reason), Some(resolved_at))
-                }
-            };
-            let record = self
-                .state
-                .sync_configurations
-                .get_mut(&sync_key(spec.sync_type, &spec.resource_name))
-                .ok_or_else(|| {
-                    format!(
-                        "{at}.ResourceName: no {} sync configuration exists for '{}'",
-                        spec.sync_type.name(),
-                        spec.resource_name
-                    )
-                })?;
-            record.persistent_cause |= spec.persistent;
-            if record.blockers.iter().any(|blocker| blocker.id == id) {
-                return Err(format!(
-                    "{at}.Id: resource '{}' already has a blocker with the Id {id}",
-                    spec.resource_name
-                ));
-            }
-            record.add_blocker(SyncBlocker {
-                id,
-                kind: BlockerType::Automated,
-                status: spec.status,
-                created_reason: spec.created_reason,
-                created_at,
-                contexts: spec.contexts,
-                resolved_reason,
-                resolved_at,
-            });
+            self.sync_blocker(spec, &format!("SyncBlockers[{index}]"))?;
         }
         Ok(count)
+    }
+
+    fn sync_blocker(&mut self, spec: SyncBlockerSpec, at: &str) -> Result<(), String> {
+        let id = spec.id.unwrap_or_else(rules::new_blocker_id);
+        self.check("Id", &id, &format!("{at}.Id"))?;
+        let created_at = match &spec.created_at {
+            Some(text) => time(text, &format!("{at}.CreatedAt"), self.now)?,
+            None => self.now,
+        };
+        let (resolved_reason, resolved_at) = self.resolution(
+            spec.status,
+            spec.resolved_reason,
+            spec.resolved_at.as_deref(),
+            created_at,
+            at,
+        )?;
+        let blocker = SyncBlocker {
+            id,
+            kind: BlockerType::Automated,
+            status: spec.status,
+            created_reason: spec.created_reason,
+            created_at,
+            contexts: spec.contexts,
+            resolved_reason,
+            resolved_at,
+        };
+        self.backend
+            .add_blocker(spec.sync_type, &spec.resource_name, blocker)
+            .map_err(refused(at))?;
+        if spec.persistent {
+            let marking = PersistentCause {
+                resource_name: spec.resource_name,
+                sync_type: spec.sync_type,
+                persistent: true,
+            };
+            self.backend
+                .set_persistent_cause(marking)
+                .map_err(refused(at))?;
+        }
+        Ok(())
+    }
+
+    /// The resolution of a blocker: none while ACTIVE, a reason and a time once RESOLVED.
+    fn resolution(
+        &self,
+        status: BlockerStatus,
+        reason: Option<String>,
+        resolved_at: Option<&str>,
+        created_at: Timestamp,
+        at: &str,
+    ) -> Result<(Option<String>, Option<Timestamp>), String> {
+        match status {
+            BlockerStatus::Active if reason.is_some() || resolved_at.is_some() => Err(format!(
+                "{at}: only a RESOLVED blocker has a ResolvedReason or ResolvedAt"
+            )),
+            BlockerStatus::Active => Ok((None, None)),
+            BlockerStatus::Resolved => {
+                let reason = reason
+                    .ok_or_else(|| format!("{at}.ResolvedReason: a RESOLVED blocker needs one"))?;
+                self.check("ResolvedReason", &reason, &format!("{at}.ResolvedReason"))?;
+                let resolved_at = match resolved_at {
+                    Some(text) => time(text, &format!("{at}.ResolvedAt"), self.now)?,
+                    None => self.now,
+                };
+                if resolved_at < created_at {
+                    return Err(format!("{at}.ResolvedAt: is before CreatedAt"));
+                }
+                Ok((Some(reason), Some(resolved_at)))
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::Settings;
 
     fn settings() -> Settings {
         Settings {
@@ -888,16 +824,59 @@ Faults:
             ),
             (
                 "Connections:\n  - Name: c\n    ProviderType: GitHubEnterpriseServer\n",
-                "Connections[0].Host",
+                "Connections[0]: InvalidInputException: ProviderType GitHubEnterpriseServer is reached through a host",
             ),
             (
                 "SyncBlockers:\n  - ResourceName: ghost\n    CreatedReason: x\n",
-                "SyncBlockers[0].ResourceName",
+                "SyncBlockers[0]: ResourceNotFoundException: No sync configuration of type CFN_STACK_SYNC exists for resource ghost",
             ),
             ("Faults:\n  ThrottleRate: 2\n", "Faults: ThrottleRate"),
         ];
         for (yaml, expected) in cases {
             let error = load(yaml).expect_err(yaml);
+            assert!(
+                error.contains(expected),
+                "{error} should contain {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_services_rules_refuse_what_they_refuse_through_the_api() {
+        let connection = "Connections:\n  - Name: gh\n    ProviderType: GitHub\n";
+        let link_item = "  - Connection: gh\n    OwnerId: acme\n    RepositoryName: infra\n";
+        let link = format!("RepositoryLinks:\n{link_item}");
+        let configuration_item = "  - ResourceName: app\n    Repository: acme/infra\n";
+        let configuration = format!("SyncConfigurations:\n{configuration_item}");
+        let blocker = "  - ResourceName: app\n    Id: b1\n    CreatedReason: failed\n";
+        let cases = [
+            (
+                format!("{connection}{link}{link_item}"),
+                "RepositoryLinks[1]: ResourceAlreadyExistsException: Repository acme/infra already has repository link",
+            ),
+            (
+                format!("{connection}{link}{configuration}{configuration_item}"),
+                "SyncConfigurations[1]: ResourceAlreadyExistsException: A sync configuration of type CFN_STACK_SYNC already exists for resource app",
+            ),
+            (
+                format!("{connection}{link}{configuration}SyncBlockers:\n{blocker}{blocker}"),
+                "SyncBlockers[1]: ResourceAlreadyExistsException: Resource app already has a sync blocker with the Id b1",
+            ),
+            (
+                format!(
+                    "{connection}{link}    Id: 11111111-2222-3333-4444-555555555555\n    Arn: arn:aws:codestar-connections:us-east-1:123456789012:repository-link/11111111-2222-3333-4444-666666666666\n"
+                ),
+                "RepositoryLinks[0]: InvalidInputException: Repository link ARN",
+            ),
+            (
+                format!(
+                    "{connection}    Arn: arn:aws:codestar-connections:us-east-1:123456789012:host/h-1\n"
+                ),
+                "Connections[0]: InvalidInputException: arn:aws:codestar-connections:us-east-1:123456789012:host/h-1 does not name a Connection",
+            ),
+        ];
+        for (yaml, expected) in cases {
+            let error = load(&yaml).expect_err(&yaml);
             assert!(
                 error.contains(expected),
                 "{error} should contain {expected}"
@@ -917,26 +896,17 @@ Faults:
 
     #[test]
     fn ages_and_rfc3339_times_are_accepted() {
-        let model = Model::load(crate::api::Api::CodeStarConnections).expect("model");
-        let mut state = State::default();
-        let loader = Loader {
-            model: &model,
-            settings: &settings(),
-            now: Timestamp::from_system_time(
-                std::time::UNIX_EPOCH + std::time::Duration::from_secs(7_200),
-            ),
-            state: &mut state,
-        };
+        let now = Timestamp::from_system_time(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(7_200),
+        );
         assert_eq!(
-            loader.time("1h ago", "x").map(Timestamp::to_rfc3339),
+            time("1h ago", "x", now).map(Timestamp::to_rfc3339),
             Ok("1970-01-01T01:00:00Z".to_owned())
         );
         assert_eq!(
-            loader
-                .time("2025-06-01T12:00:00Z", "x")
-                .map(Timestamp::to_rfc3339),
+            time("2025-06-01T12:00:00Z", "x", now).map(Timestamp::to_rfc3339),
             Ok("2025-06-01T12:00:00Z".to_owned())
         );
-        assert!(loader.time("yesterday", "x").is_err());
+        assert!(time("yesterday", "x", now).is_err());
     }
 }

@@ -2,9 +2,11 @@
 //! every violation the way AWS words them, e.g.
 //! `1 validation error detected: Value 'a b' at 'resourceName' failed to satisfy constraint: ...`.
 
+use std::fmt::Display;
+
 use serde_json::Value;
 
-use crate::model::{Model, Shape, ShapeId};
+use crate::model::{Model, Pattern, Shape, ShapeId};
 use crate::operation::Operation;
 
 /// Longest rendering of an offending value inside a message.
@@ -110,60 +112,14 @@ impl<'a> Walk<'a> {
                 let Some(text) = value.as_str() else {
                     return self.violation(Some(value), "Member must be a string");
                 };
-                let length = text.chars().count();
-                if let Some(min) = min.filter(|min| length < *min) {
-                    self.violation(
-                        Some(value),
-                        format!("Member must have length greater than or equal to {min}"),
-                    );
-                }
-                if let Some(max) = max.filter(|max| length > *max) {
-                    self.violation(
-                        Some(value),
-                        format!("Member must have length less than or equal to {max}"),
-                    );
-                }
-                if let Some(allowed) = allowed
-                    .as_ref()
-                    .filter(|allowed| !allowed.iter().any(|a| a == text))
-                {
-                    self.violation(
-                        Some(value),
-                        format!(
-                            "Member must satisfy enum value set: [{}]",
-                            allowed.join(", ")
-                        ),
-                    );
-                }
-                if let Some(pattern) = pattern
-                    .as_ref()
-                    .filter(|pattern| !pattern.regex.is_match(text))
-                {
-                    self.violation(
-                        Some(value),
-                        format!(
-                            "Member must satisfy regular expression pattern: {}",
-                            pattern.source
-                        ),
-                    );
-                }
+                self.check_bounds(value, "length", text.chars().count(), *min, *max);
+                self.check_text(value, text, allowed.as_deref(), pattern.as_ref());
             }
             Shape::Integer { min, max } => {
                 let Some(number) = value.as_i64() else {
                     return self.violation(Some(value), "Member must be an integer");
                 };
-                if let Some(min) = min.filter(|min| number < *min) {
-                    self.violation(
-                        Some(value),
-                        format!("Member must have value greater than or equal to {min}"),
-                    );
-                }
-                if let Some(max) = max.filter(|max| number > *max) {
-                    self.violation(
-                        Some(value),
-                        format!("Member must have value less than or equal to {max}"),
-                    );
-                }
+                self.check_bounds(value, "value", number, *min, *max);
             }
             Shape::Boolean => {
                 if !value.is_boolean() {
@@ -179,14 +135,9 @@ impl<'a> Walk<'a> {
                 let Some(items) = value.as_array() else {
                     return self.violation(Some(value), "Member must be a list");
                 };
-                self.check_size(value, items.len(), *min, *max);
+                self.check_bounds(value, "length", items.len(), *min, *max);
                 for (index, item) in items.iter().enumerate() {
-                    if item.is_null() {
-                        continue;
-                    }
-                    self.path.push(Segment::ListItem(index));
-                    self.check(*member, item);
-                    self.path.pop();
+                    self.check_within(Segment::ListItem(index), *member, item);
                 }
             }
             Shape::Map {
@@ -197,14 +148,9 @@ impl<'a> Walk<'a> {
                 let Some(entries) = value.as_object() else {
                     return self.violation(Some(value), "Member must be a map");
                 };
-                self.check_size(value, entries.len(), *min, *max);
+                self.check_bounds(value, "length", entries.len(), *min, *max);
                 for (key, entry) in entries {
-                    if entry.is_null() {
-                        continue;
-                    }
-                    self.path.push(Segment::Name(key));
-                    self.check(*value_shape, entry);
-                    self.path.pop();
+                    self.check_within(Segment::Name(key), *value_shape, entry);
                 }
             }
             Shape::Structure { .. } => {
@@ -216,17 +162,65 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn check_size(&mut self, value: &Value, size: usize, min: Option<usize>, max: Option<usize>) {
-        if let Some(min) = min.filter(|min| size < *min) {
+    /// Checks an item of a list or an entry of a map, under its place in the path; `null`
+    /// items are skipped.
+    fn check_within(&mut self, segment: Segment<'a>, shape_id: ShapeId, item: &'a Value) {
+        if item.is_null() {
+            return;
+        }
+        self.path.push(segment);
+        self.check(shape_id, item);
+        self.path.pop();
+    }
+
+    /// A string's length, a list's or a map's size, or an integer's value (`measure`)
+    /// within the shape's bounds.
+    fn check_bounds<T: PartialOrd + Display>(
+        &mut self,
+        value: &Value,
+        measure: &str,
+        actual: T,
+        min: Option<T>,
+        max: Option<T>,
+    ) {
+        if let Some(min) = min.filter(|min| actual < *min) {
             self.violation(
                 Some(value),
-                format!("Member must have length greater than or equal to {min}"),
+                format!("Member must have {measure} greater than or equal to {min}"),
             );
         }
-        if let Some(max) = max.filter(|max| size > *max) {
+        if let Some(max) = max.filter(|max| actual > *max) {
             self.violation(
                 Some(value),
-                format!("Member must have length less than or equal to {max}"),
+                format!("Member must have {measure} less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// A string among the shape's allowed values and matching its pattern, when it has them.
+    fn check_text(
+        &mut self,
+        value: &Value,
+        text: &str,
+        allowed: Option<&[String]>,
+        pattern: Option<&Pattern>,
+    ) {
+        if let Some(allowed) = allowed.filter(|allowed| !allowed.iter().any(|a| a == text)) {
+            self.violation(
+                Some(value),
+                format!(
+                    "Member must satisfy enum value set: [{}]",
+                    allowed.join(", ")
+                ),
+            );
+        }
+        if let Some(pattern) = pattern.filter(|pattern| !pattern.regex.is_match(text)) {
+            self.violation(
+                Some(value),
+                format!(
+                    "Member must satisfy regular expression pattern: {}",
+                    pattern.source
+                ),
             );
         }
     }

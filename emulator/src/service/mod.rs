@@ -28,9 +28,13 @@ use crate::state::{ConnectionRecord, HostRecord, LinkRecord, State, SyncConfigur
 pub use events::{EventSink, EventSinkError};
 pub use gitsync::{Effects, PersistentCause};
 pub use persist::{StateFile, StateFileError};
-pub use resources::{ListConnectionsRequest, UpdateHostRequest, UpdateRepositoryLinkRequest};
+pub use resources::{
+    CreateConnectionRequest, CreateHostRequest, CreateRepositoryLinkRequest, LinkIdentity,
+    ListConnectionsRequest, UpdateHostRequest, UpdateRepositoryLinkRequest,
+};
 pub use sync::{
-    NewSyncBlocker, RepositorySyncStep, ResourceSyncStep, UpdateSyncConfigurationRequest,
+    CreateSyncConfigurationRequest, NewSyncBlocker, RepositorySyncStep, ResourceSyncStep,
+    UpdateSyncConfigurationRequest,
 };
 
 /// Where the emulated resources live, and how Git sync paces a retry.
@@ -191,7 +195,11 @@ impl Backend {
         self.faults.decide(operation)
     }
 
-    #[cfg(test)]
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The state, to read: changes go through the actions.
     pub fn state(&self) -> &State {
         &self.state
     }
@@ -206,15 +214,15 @@ impl Backend {
         Ok(self.faults.config())
     }
 
-    /// Applies a change to a copy of the state and keeps the copy only if the whole change
-    /// succeeds: a scenario applies all or nothing.
+    /// Applies a series of actions to a copy of the backend and keeps the copy only if
+    /// every action succeeds: a scenario applies all or nothing.
     pub fn change_all_or_nothing<T, E>(
         &mut self,
-        change: impl FnOnce(&mut State, &Settings) -> Result<T, E>,
+        change: impl FnOnce(&mut Backend) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut draft = self.state.clone();
-        let changed = change(&mut draft, &self.settings)?;
-        self.state = draft;
+        let mut draft = self.clone();
+        let changed = change(&mut draft)?;
+        *self = draft;
         Ok(changed)
     }
 

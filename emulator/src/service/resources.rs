@@ -6,7 +6,7 @@ use super::rules::{self, HOST_STATUSES_BLOCKING_DELETE, NEW_HOST_STATUS, Provide
 use super::{Backend, Page};
 use crate::api::Api;
 use crate::api_error::{ApiError, ErrorKind};
-use crate::arn;
+use crate::arn::{self, ResourceKind};
 use crate::pagination::{Scope, page_size, take_page};
 use crate::state::{
     Connection, ConnectionRecord, ConnectionStatus, Host, HostRecord, KeyValue, LinkRecord,
@@ -19,20 +19,20 @@ use crate::state::{
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateConnectionRequest {
-    connection_name: String,
-    provider_type: Option<ProviderType>,
-    host_arn: Option<String>,
-    tags: Option<Vec<KeyValue>>,
+    pub connection_name: String,
+    pub provider_type: Option<ProviderType>,
+    pub host_arn: Option<String>,
+    pub tags: Option<Vec<KeyValue>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateHostRequest {
-    name: String,
-    provider_type: ProviderType,
-    provider_endpoint: String,
-    vpc_configuration: Option<VpcConfiguration>,
-    tags: Option<Vec<KeyValue>>,
+    pub name: String,
+    pub provider_type: ProviderType,
+    pub provider_endpoint: String,
+    pub vpc_configuration: Option<VpcConfiguration>,
+    pub tags: Option<Vec<KeyValue>>,
 }
 
 #[derive(Deserialize)]
@@ -46,11 +46,11 @@ pub struct UpdateHostRequest {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateRepositoryLinkRequest {
-    connection_arn: String,
-    owner_id: String,
-    repository_name: String,
-    encryption_key_arn: Option<String>,
-    tags: Option<Vec<KeyValue>>,
+    pub connection_arn: String,
+    pub owner_id: String,
+    pub repository_name: String,
+    pub encryption_key_arn: Option<String>,
+    pub tags: Option<Vec<KeyValue>>,
 }
 
 #[derive(Deserialize)]
@@ -88,6 +88,33 @@ pub(super) fn no_repository_link(repository_link_id: &str) -> String {
 
 fn no_resource(resource_arn: &str) -> ApiError {
     ApiError::not_found(format!("Resource {resource_arn} does not exist"))
+}
+
+/// What a scenario fixes of a new link's identity: its id, its ARN, both or neither.
+#[derive(Default)]
+pub struct LinkIdentity {
+    pub id: Option<String>,
+    pub arn: Option<String>,
+}
+
+/// An ARN fixed for a new resource must be one of this service's, name a resource of
+/// the kind created, and be new; answers the resource id it ends with.
+fn new_fixed_arn(fixed_arn: &str, kind: ResourceKind, taken: bool) -> Result<&str, ApiError> {
+    let Some((found_kind, id)) = arn::resource(fixed_arn) else {
+        return Err(invalid(format!(
+            "{fixed_arn} is not an ARN of arn:aws:codestar-connections or arn:aws:codeconnections"
+        )));
+    };
+    if found_kind != kind {
+        return Err(invalid(format!("{fixed_arn} does not name a {kind:?}")));
+    }
+    if taken {
+        return Err(ApiError::new(
+            ErrorKind::ResourceAlreadyExists,
+            format!("A resource with the ARN {fixed_arn} already exists"),
+        ));
+    }
+    Ok(id)
 }
 
 fn check_tag_count(tags: &[KeyValue]) -> Result<(), ApiError> {
@@ -152,6 +179,16 @@ impl Backend {
         request: CreateConnectionRequest,
         api: Api,
     ) -> Result<ConnectionRecord, ApiError> {
+        self.create_connection_as(request, api, None)
+    }
+
+    /// Creates a connection under the ARN a scenario fixes, else under a new one.
+    pub fn create_connection_as(
+        &mut self,
+        request: CreateConnectionRequest,
+        api: Api,
+        fixed_arn: Option<String>,
+    ) -> Result<ConnectionRecord, ApiError> {
         let tags = new_tags(request.tags)?;
         let host_provider_type = match &request.host_arn {
             Some(host_arn) => Some(
@@ -181,10 +218,18 @@ impl Backend {
                     }
                 },
             )?;
+        let connection_arn = match fixed_arn {
+            Some(connection_arn) => {
+                let taken = self.state.connection(&connection_arn).is_some();
+                new_fixed_arn(&connection_arn, ResourceKind::Connection, taken)?;
+                connection_arn
+            }
+            None => rules::new_connection_arn(&self.settings, api),
+        };
         let record = ConnectionRecord {
             connection: Connection {
                 connection_name: request.connection_name,
-                connection_arn: rules::new_connection_arn(&self.settings, api),
+                connection_arn,
                 provider_type,
                 owner_account_id: self.settings.account.clone(),
                 connection_status: ConnectionStatus::Pending,
@@ -263,6 +308,16 @@ impl Backend {
         request: CreateHostRequest,
         api: Api,
     ) -> Result<HostRecord, ApiError> {
+        self.create_host_as(request, api, None)
+    }
+
+    /// Creates a host under the ARN a scenario fixes, else under a new one.
+    pub fn create_host_as(
+        &mut self,
+        request: CreateHostRequest,
+        api: Api,
+        fixed_arn: Option<String>,
+    ) -> Result<HostRecord, ApiError> {
         if !rules::provider_has_hosts(request.provider_type) {
             return Err(invalid(format!(
                 "ProviderType {} has no hosts: hosts are for GitHubEnterpriseServer and GitLabSelfManaged",
@@ -270,9 +325,17 @@ impl Backend {
             )));
         }
         let tags = new_tags(request.tags)?;
+        let host_arn = match fixed_arn {
+            Some(host_arn) => {
+                let taken = self.state.host(&host_arn).is_some();
+                new_fixed_arn(&host_arn, ResourceKind::Host, taken)?;
+                host_arn
+            }
+            None => rules::new_host_arn(&self.settings, api, &request.name),
+        };
         let record = HostRecord {
             host: Host {
-                host_arn: rules::new_host_arn(&self.settings, api, &request.name),
+                host_arn,
                 name: request.name,
                 provider_type: request.provider_type,
                 provider_endpoint: request.provider_endpoint,
@@ -367,6 +430,16 @@ impl Backend {
         request: CreateRepositoryLinkRequest,
         api: Api,
     ) -> Result<RepositoryLinkInfo, ApiError> {
+        self.create_repository_link_as(request, api, LinkIdentity::default())
+    }
+
+    /// Creates a repository link with the id and ARN a scenario fixes, else with new ones.
+    pub fn create_repository_link_as(
+        &mut self,
+        request: CreateRepositoryLinkRequest,
+        api: Api,
+        fixed: LinkIdentity,
+    ) -> Result<RepositoryLinkInfo, ApiError> {
         let tags = new_tags(request.tags)?;
         let provider_type = self
             .state
@@ -390,17 +463,13 @@ impl Backend {
                 ),
             ));
         }
-        let repository_link_id = rules::new_repository_link_id();
+        let (repository_link_id, repository_link_arn) = self.link_identity(fixed, api)?;
         let link = RepositoryLinkInfo {
             connection_arn: request.connection_arn,
             encryption_key_arn: request.encryption_key_arn,
             owner_id: request.owner_id,
             provider_type,
-            repository_link_arn: rules::repository_link_arn(
-                &self.settings,
-                api,
-                &repository_link_id,
-            ),
+            repository_link_arn,
             repository_link_id,
             repository_name: request.repository_name,
         };
@@ -410,6 +479,40 @@ impl Backend {
             repository_syncs: Default::default(),
         });
         Ok(link)
+    }
+
+    /// The id and ARN of a new link: those fixed, which must be new and agree (a link's
+    /// ARN ends with its id), the one derived from the other, or new ones.
+    fn link_identity(&self, fixed: LinkIdentity, api: Api) -> Result<(String, String), ApiError> {
+        let from_arn = match &fixed.arn {
+            Some(link_arn) => Some(new_fixed_arn(
+                link_arn,
+                ResourceKind::RepositoryLink,
+                false,
+            )?),
+            None => None,
+        };
+        let id = match (fixed.id, from_arn) {
+            (Some(id), _) => id,
+            (None, Some(from_arn)) => from_arn.to_owned(),
+            (None, None) => rules::new_repository_link_id(),
+        };
+        if self.state.links.contains_key(&id) {
+            return Err(ApiError::new(
+                ErrorKind::ResourceAlreadyExists,
+                format!("A repository link with the Id {id} already exists"),
+            ));
+        }
+        match fixed.arn {
+            Some(link_arn) if from_arn != Some(id.as_str()) => Err(invalid(format!(
+                "Repository link ARN {link_arn} does not end with the link's Id {id}"
+            ))),
+            Some(link_arn) => Ok((id, link_arn)),
+            None => {
+                let link_arn = rules::repository_link_arn(&self.settings, api, &id);
+                Ok((id, link_arn))
+            }
+        }
     }
 
     pub fn repository_link(

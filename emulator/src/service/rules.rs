@@ -1,6 +1,6 @@
-//! The rules that more than one way in needs: the API, the admin API and scenarios each
-//! word a violation for their own audience (an AWS error, an admin error, a field path),
-//! but the decision is taken here, once.
+//! The rules the service's actions share. The API, the admin API and scenarios all act
+//! through those actions, so each decision is taken here, once, and worded as the
+//! service's error.
 
 use uuid::Uuid;
 

@@ -27,15 +27,15 @@ const REPOSITORY_SYNC_DETAIL_TYPE: &str = "Git Sync Repository Sync Status Chang
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateSyncConfigurationRequest {
-    branch: String,
-    config_file: String,
-    repository_link_id: String,
-    resource_name: String,
-    role_arn: String,
-    sync_type: SyncType,
-    publish_deployment_status: Option<PublishDeploymentStatus>,
-    trigger_resource_update_on: Option<TriggerResourceUpdateOn>,
-    pull_request_comment: Option<PullRequestComment>,
+    pub branch: String,
+    pub config_file: String,
+    pub repository_link_id: String,
+    pub resource_name: String,
+    pub role_arn: String,
+    pub sync_type: SyncType,
+    pub publish_deployment_status: Option<PublishDeploymentStatus>,
+    pub trigger_resource_update_on: Option<TriggerResourceUpdateOn>,
+    pub pull_request_comment: Option<PullRequestComment>,
 }
 
 #[derive(Deserialize)]
@@ -361,9 +361,6 @@ impl Backend {
 
     /// Git sync raising a blocker on a configured resource after a failed deployment.
     pub fn raise_blocker(&mut self, blocker: NewSyncBlocker) -> Result<String, ApiError> {
-        if !rules::reason_is_given(&blocker.created_reason) {
-            return Err(invalid("CreatedReason must not be empty"));
-        }
         let id = self.add_active_blocker(
             blocker.sync_type,
             &blocker.resource_name,
@@ -384,19 +381,52 @@ impl Backend {
         created_reason: String,
         contexts: Vec<KeyValue>,
     ) -> Result<String, ApiError> {
-        let record = self.sync_configuration_record_mut(sync_type, resource_name)?;
         let id = rules::new_blocker_id();
-        record.add_blocker(SyncBlocker {
-            id: id.clone(),
-            kind: BlockerType::Automated,
-            status: BlockerStatus::Active,
-            created_reason,
-            created_at: Timestamp::now(),
-            contexts,
-            resolved_reason: None,
-            resolved_at: None,
-        });
+        self.add_blocker(
+            sync_type,
+            resource_name,
+            SyncBlocker {
+                id: id.clone(),
+                kind: BlockerType::Automated,
+                status: BlockerStatus::Active,
+                created_reason,
+                created_at: Timestamp::now(),
+                contexts,
+                resolved_reason: None,
+                resolved_at: None,
+            },
+        )?;
         Ok(id)
+    }
+
+    /// Adds a blocker to a configured resource as it is given: one Git sync raises now,
+    /// or one a scenario dates and may have resolved. Its reason cannot be blank, and its
+    /// id is new for the resource.
+    pub fn add_blocker(
+        &mut self,
+        sync_type: SyncType,
+        resource_name: &str,
+        blocker: SyncBlocker,
+    ) -> Result<(), ApiError> {
+        if !rules::reason_is_given(&blocker.created_reason) {
+            return Err(invalid("CreatedReason must not be empty"));
+        }
+        let record = self.sync_configuration_record_mut(sync_type, resource_name)?;
+        if record
+            .blockers
+            .iter()
+            .any(|existing| existing.id == blocker.id)
+        {
+            return Err(ApiError::new(
+                ErrorKind::ResourceAlreadyExists,
+                format!(
+                    "Resource {resource_name} already has a sync blocker with the Id {}",
+                    blocker.id
+                ),
+            ));
+        }
+        record.add_blocker(blocker);
+        Ok(())
     }
 
     /// Resolves an ACTIVE blocker, and Git sync retries the latest commit. Resolving one
