@@ -38,6 +38,7 @@ sam validate --lint --template template.yaml
 checkov -f template.yaml --framework cloudformation --skip-download --compact --quiet
 cfn-lint org/hub.yaml
 checkov -f org/hub.yaml --framework cloudformation --skip-download --compact --quiet
+cfn-lint examples/*.yaml
 
 step "template: sam build (release, arm64, with cargo-lambda)"
 sam build --template template.yaml

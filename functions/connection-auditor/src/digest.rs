@@ -438,6 +438,7 @@ fn change_event(item: &DigestItem<'_>, now: SystemTime) -> BusEvent {
         }),
     )
     .about(change.arn)
+    .distinct_by(change.arn)
 }
 
 /// The digest of one run: worst news first, everything that changed, what failed.

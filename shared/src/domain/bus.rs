@@ -88,6 +88,9 @@ pub struct BusEvent {
     pub detail: Map<String, Value>,
     /// The key it is deduplicated on, when it is put without a ledger key of its own.
     pub key: Option<String>,
+    /// Set when one message carries several events (a digest of changes): appended to the
+    /// message's key, so that each event's key names its own fact.
+    pub key_qualifier: Option<String>,
 }
 
 /// An event as EventBridge's PutEvents takes it.
@@ -119,6 +122,7 @@ impl BusEvent {
             stack: None,
             detail,
             key: None,
+            key_qualifier: None,
         }
     }
 
@@ -134,6 +138,12 @@ impl BusEvent {
         self
     }
 
+    /// One of several events under one message's key: its key is that key, `#`, `qualifier`.
+    pub fn distinct_by(mut self, qualifier: &str) -> Self {
+        self.key_qualifier = Some(qualifier.to_owned());
+        self
+    }
+
     /// Deduplicated on `key` (for an event put without a ledger key).
     pub fn keyed(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into());
@@ -145,7 +155,12 @@ impl BusEvent {
         let account = origin.account.as_ref().map(|account| account.id.as_str());
         let mut detail = Map::new();
         detail.insert("version".into(), VERSION.into());
-        detail.insert("key".into(), self.key.as_deref().unwrap_or(key).into());
+        let key = self.key.as_deref().unwrap_or(key);
+        let key = match &self.key_qualifier {
+            Some(qualifier) => format!("{key}#{qualifier}"),
+            None => key.to_owned(),
+        };
+        detail.insert("key".into(), key.into());
         detail.insert("account".into(), account.map_or(Value::Null, Value::from));
         detail.insert("region".into(), origin.region.as_str().into());
         detail.insert("function".into(), function.into());
@@ -259,6 +274,18 @@ mod tests {
                 "region": "eu-west-1", "function": "sync-watcher",
                 "stack": "web", "reason": "<b>a & b</b>\n",
             })
+        );
+        let one_of_many = BusEvent::new(DetailType::ConnectionHealthChange, json!({}))
+            .distinct_by("arn:aws:codeconnections:eu-west-1:1:connection/c-1");
+        assert_eq!(
+            one_of_many
+                .render(
+                    &origin(true),
+                    "connection-auditor",
+                    "audit#digest/digest#2#ab"
+                )
+                .detail_json()["key"],
+            "audit#digest/digest#2#ab#arn:aws:codeconnections:eu-west-1:1:connection/c-1"
         );
         let local = event.render(&origin(false), "sync-watcher", "k");
         assert!(local.resources.is_empty(), "no account, no stack ARN");
