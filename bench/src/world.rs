@@ -111,6 +111,9 @@ impl World {
             .env("AWS_ENDPOINT_URL_SNS", &endpoints.aws)
             .env("AWS_ENDPOINT_URL_DYNAMODB", &endpoints.aws)
             .env("AWS_ENDPOINT_URL_CLOUDFORMATION", &endpoints.aws)
+            // As template.yaml deploys them: events on the default bus (an arm can remove it).
+            .env("AWS_ENDPOINT_URL_EVENTBRIDGE", &endpoints.aws)
+            .env("EVENT_BUS_NAME", "default")
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
