@@ -7,6 +7,7 @@
 //! all talked to with the real AWS SDK for Rust. `scripts/test.sh` installs the tools and
 //! builds everything once before the tests run.
 
+pub mod deployed;
 pub mod template;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};

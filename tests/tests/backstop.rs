@@ -11,118 +11,23 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use e2e::template::Template;
+use e2e::deployed::{Deployed, REASON, STACK};
 use e2e::{LambdaWatch, ReceivedAlert, WorldBuilder, assert_emf, emf_lines};
-use gitsync::ledger::LedgerKey;
 use serde_json::{Value, json};
 
-const STACK: &str = "orders-api";
-const REASON: &str = "Resource handler returned message: \"orders-queue already exists\"";
 const WAIT: Duration = Duration::from_secs(30);
 const QUIET: Duration = Duration::from_secs(3);
 
 /// One stack under Git sync, and every function running with the template's defaults.
-struct World {
-    base: e2e::World,
-    watch: LambdaWatch,
-    template: Template,
-}
-
-impl std::ops::Deref for World {
-    type Target = e2e::World;
-    fn deref(&self) -> &e2e::World {
-        &self.base
-    }
-}
+type World = Deployed;
 
 /// `connection` is the status of the stack's connection.
 async fn world(test: &str, connection: &str, overrides: &[(&str, &str)]) -> World {
-    let base = WorldBuilder::new(test).build().await;
-    let seeded = base
-        .emulator
-        .admin(
-            "seed",
-            json!({
-                "Connections": [{"Name": "acme-github", "ProviderType": "GitHub", "Status": connection}],
-                "RepositoryLinks": [{"Connection": "acme-github", "OwnerId": "acme", "RepositoryName": "orders"}],
-                "SyncConfigurations": [{"ResourceName": STACK, "Repository": "acme/orders", "ConfigFile": "deployment.yaml"}],
-            }),
-        )
-        .await;
-    assert_eq!(seeded["SyncConfigurations"], 1, "{seeded}");
-    let watch = base.start_as_deployed(overrides);
-    World {
-        base,
-        watch,
-        template: Template::load(),
-    }
+    Deployed::one_stack(WorldBuilder::new(test).build().await, connection, overrides).await
 }
 
-impl World {
-    async fn raise_blocker(&self) -> String {
-        let created = self
-            .emulator
-            .admin(
-                "sync-blockers",
-                json!({"ResourceName": STACK, "CreatedReason": REASON}),
-            )
-            .await;
-        created["Id"].as_str().expect("blocker Id").to_owned()
-    }
-
-    async fn invoke_ok(&self, function: &str, event: &Value) -> Value {
-        let invocation = self.watch.invoke(function, event).await;
-        assert!(
-            !invocation.failed,
-            "{function} failed: {}\n{}",
-            invocation.body,
-            self.watch.log_text()
-        );
-        invocation.body
-    }
-
-    /// Every scheduled job of the template, as its schedules invoke it.
-    async fn run_scheduled_jobs(&self) {
-        for function in self.template.functions() {
-            for input in &function.schedule_inputs {
-                self.invoke_ok(&function.binary, input).await;
-            }
-        }
-    }
-
-    fn watcher_sweep(&self) -> Value {
-        self.template
-            .functions()
-            .into_iter()
-            .find(|function| function.binary == "sync-watcher")
-            .and_then(|function| function.schedule_inputs.into_iter().next())
-            .expect("sync-watcher has a schedule")
-    }
-
-    async fn alerts(&self, at_least: usize) -> Vec<ReceivedAlert> {
-        self.sink.receive(at_least, WAIT, QUIET).await
-    }
-
-    /// Moves a blocker alert's record back in time, as if it was sent `hours` ago.
-    async fn age_blocker_alert(&self, blocker_id: &str, hours: u64) {
-        let key = LedgerKey::blocker_alert(STACK, blocker_id);
-        let past = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("after 1970")
-            .as_secs()
-            - hours * 3600;
-        self.dynamodb()
-            .update_item()
-            .table_name(&self.sink.table)
-            .key("pk", AttributeValue::S(key.scope().into()))
-            .key("sk", AttributeValue::S(key.item().into()))
-            .update_expression("SET claimed_at = :past")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":past", AttributeValue::N(past.to_string()))
-            .send()
-            .await
-            .expect("the blocker alert is in the ledger");
-    }
+async fn alerts(world: &World, at_least: usize) -> Vec<ReceivedAlert> {
+    world.sink.receive(at_least, WAIT, QUIET).await
 }
 
 fn of_kind<'a>(alerts: &'a [ReceivedAlert], kind: &str) -> Vec<&'a ReceivedAlert> {
@@ -138,7 +43,7 @@ async fn a_blocker_without_an_event_is_alerted_once_by_the_scheduled_jobs() {
     let blocker_id = world.raise_blocker().await;
     world.run_scheduled_jobs().await;
     world.run_scheduled_jobs().await;
-    let alerts = world.alerts(1).await;
+    let alerts = alerts(&world, 1).await;
     let blockers = of_kind(&alerts, "blocker");
     assert_eq!(blockers.len(), 1, "{alerts:#?}");
     assert_eq!(
@@ -182,7 +87,7 @@ async fn the_event_and_the_sweep_together_alert_once() {
     for outcome in [a, b, c] {
         assert!(outcome.get("published").is_some(), "{outcome}");
     }
-    let alerts = world.alerts(1).await;
+    let alerts = alerts(&world, 1).await;
     assert_eq!(of_kind(&alerts, "blocker").len(), 1, "{alerts:#?}");
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
 }
@@ -198,7 +103,7 @@ async fn a_blocker_still_active_after_the_interval_gets_one_reminder() {
     let blocker_id = world.raise_blocker().await;
     let sweep = world.watcher_sweep();
     world.invoke_ok("sync-watcher", &sweep).await;
-    assert_eq!(world.alerts(1).await.len(), 1, "the alert");
+    assert_eq!(alerts(&world, 1).await.len(), 1, "the alert");
     // The sweep's metrics: one EMF line, the blocked stack among its gauges.
     let documents = emf_lines(&world.watch.log_text());
     assert_eq!(documents.len(), 1, "{documents:?}");
@@ -210,7 +115,7 @@ async fn a_blocker_still_active_after_the_interval_gets_one_reminder() {
     for _ in 0..3 {
         world.invoke_ok("sync-watcher", &sweep).await;
     }
-    let alerts = world.alerts(1).await;
+    let alerts = alerts(&world, 1).await;
     let reminders = of_kind(&alerts, "reminder");
     assert_eq!((alerts.len(), reminders.len()), (1, 1), "{alerts:#?}");
     let reminder = reminders[0];
@@ -244,7 +149,7 @@ async fn the_health_report_says_what_is_wrong_and_a_healthy_day_sends_nothing() 
     )
     .await;
     healthy.run_scheduled_jobs().await;
-    let quiet = healthy.alerts(0).await;
+    let quiet = alerts(&healthy, 0).await;
     assert!(quiet.is_empty(), "healthy under when-unhealthy: {quiet:#?}");
     drop(healthy);
 
@@ -253,7 +158,7 @@ async fn the_health_report_says_what_is_wrong_and_a_healthy_day_sends_nothing() 
     // The template's functions in logical-id order: connection-auditor records the broken
     // connection before sync-watcher's sweep reports it with its stack.
     world.run_scheduled_jobs().await;
-    let alerts = world.alerts(3).await;
+    let alerts = alerts(&world, 3).await;
     let reports = of_kind(&alerts, "report");
     assert_eq!(reports.len(), 1, "{alerts:#?}");
     let report = reports[0];
@@ -377,7 +282,7 @@ async fn each_functions_test_job_publishes_one_test_message_and_changes_nothing(
         let outcome = world.invoke_ok(function, &event).await;
         assert_eq!(outcome["action"], "test", "{function}: {outcome}");
     }
-    let alerts = world.alerts(3).await;
+    let alerts = alerts(&world, 3).await;
     assert_eq!(
         alerts.len(),
         3,
@@ -454,7 +359,7 @@ async fn the_report_says_when_each_job_last_completed_and_flags_an_overdue_one()
     world
         .invoke_ok("sync-watcher", &world.watcher_sweep())
         .await;
-    let alerts = world.alerts(1).await;
+    let alerts = alerts(&world, 1).await;
     let reports = of_kind(&alerts, "report");
     assert_eq!(
         reports.len(),

@@ -6,17 +6,15 @@
 //! the event and sends the alert (nothing is lost).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_sdk_codestarconnections::types::SyncConfigurationType;
-use aws_sdk_dynamodb::types::AttributeValue;
-use e2e::{LambdaWatch, WorldBuilder, workspace_root};
+use e2e::deployed::{Deployed, REASON, STACK};
+use e2e::{WorldBuilder, workspace_root};
 use gitsync::domain::bus::DetailType;
 use gitsync::ledger::LedgerKey;
 use serde_json::{Value, json};
 
-const STACK: &str = "orders-api";
-const REASON: &str = "Resource handler returned message: \"orders-queue already exists\"";
 /// blocker-resolver's rule in these tests: it matches the blocker (dry-run by default).
 const RULES: &str = "[{name: already-exists, reason: 'already exists', action: resolve, resolved_reason: 'gitsync-guard {rule}: retried'}]";
 const WAIT: Duration = Duration::from_secs(30);
@@ -56,110 +54,48 @@ fn of_type(events: &[Value], detail_type: DetailType) -> Vec<&Value> {
         .collect()
 }
 
-struct World {
-    base: e2e::World,
-    watch: LambdaWatch,
+/// The deployed world, with blocker-resolver's rule matching the blocker (dry-run).
+async fn world(base: e2e::World, connection: &str) -> Deployed {
+    Deployed::one_stack(
+        base,
+        connection,
+        &[("RESOLVER_RULES", RULES), ("HEALTH_REPORT", "off")],
+    )
+    .await
 }
 
-impl std::ops::Deref for World {
-    type Target = e2e::World;
-    fn deref(&self) -> &e2e::World {
-        &self.base
-    }
-}
-
-async fn world(base: e2e::World, connection: &str) -> World {
-    let seeded = base
+async fn failed_event(world: &Deployed) -> Value {
+    world
         .emulator
         .admin(
-            "seed",
-            json!({
-                "Connections": [{"Name": "acme-github", "ProviderType": "GitHub", "Status": connection}],
-                "RepositoryLinks": [{"Connection": "acme-github", "OwnerId": "acme", "RepositoryName": "orders"}],
-                "SyncConfigurations": [{"ResourceName": STACK, "Repository": "acme/orders", "ConfigFile": "deployment.yaml"}],
-            }),
+            "resource-sync",
+            json!({"ResourceName": STACK, "Status": "FAILED"}),
         )
-        .await;
-    assert_eq!(seeded["SyncConfigurations"], 1, "{seeded}");
-    let watch = base.start_as_deployed(&[("RESOLVER_RULES", RULES), ("HEALTH_REPORT", "off")]);
-    World { base, watch }
+        .await
 }
 
-impl World {
-    async fn invoke_ok(&self, function: &str, event: &Value) -> Value {
-        let invocation = self.watch.invoke(function, event).await;
-        assert!(
-            !invocation.failed,
-            "{function} failed: {}\n{}",
-            invocation.body,
-            self.watch.log_text()
-        );
-        invocation.body
-    }
+async fn connection_arn(world: &Deployed) -> String {
+    let listed = world
+        .codestar
+        .list_connections()
+        .send()
+        .await
+        .expect("list connections");
+    listed.connections()[0]
+        .connection_arn()
+        .expect("an ARN")
+        .to_owned()
+}
 
-    async fn raise_blocker(&self) -> String {
-        let created = self
-            .emulator
-            .admin(
-                "sync-blockers",
-                json!({"ResourceName": STACK, "CreatedReason": REASON}),
-            )
-            .await;
-        created["Id"].as_str().expect("blocker Id").to_owned()
-    }
-
-    async fn failed_event(&self) -> Value {
-        self.emulator
-            .admin(
-                "resource-sync",
-                json!({"ResourceName": STACK, "Status": "FAILED"}),
-            )
-            .await
-    }
-
-    async fn connection_arn(&self) -> String {
-        let listed = self
-            .codestar
-            .list_connections()
-            .send()
-            .await
-            .expect("list connections");
-        listed.connections()[0]
-            .connection_arn()
-            .expect("an ARN")
-            .to_owned()
-    }
-
-    async fn events(&self, at_least: usize) -> Vec<Value> {
-        let events = self.base.events.receive(at_least, WAIT, QUIET).await;
-        assert_valid(&events);
-        events
-    }
+/// The events a rule on the bus received (at least `at_least`), each checked against its schema.
+async fn events(world: &Deployed, at_least: usize) -> Vec<Value> {
+    let events = world.events.receive(at_least, WAIT, QUIET).await;
+    assert_valid(&events);
+    events
 }
 
 fn sweep(job: &str) -> Value {
     json!({"detail-type": "Scheduled Event", "source": "gitsync-guard.schedule", "detail": {"job": job}})
-}
-
-/// Moves a blocker alert's record back in time, as if it was sent `hours` ago.
-async fn age_blocker_alert(world: &World, blocker_id: &str, hours: u64) {
-    let key = LedgerKey::blocker_alert(STACK, blocker_id);
-    let past = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs()
-        - hours * 3600;
-    world
-        .dynamodb()
-        .update_item()
-        .table_name(&world.sink.table)
-        .key("pk", AttributeValue::S(key.scope().into()))
-        .key("sk", AttributeValue::S(key.item().into()))
-        .update_expression("SET claimed_at = :past")
-        .expression_attribute_values(":past", AttributeValue::N(past.to_string()))
-        .send()
-        .await
-        .expect("the blocker alert is in the ledger");
 }
 
 #[tokio::test]
@@ -168,7 +104,7 @@ async fn each_fact_is_one_event_on_the_bus_that_its_schema_accepts() {
     let blocker_id = world.raise_blocker().await;
 
     // The blocker's event and the sweep at the same time: one Blocker Detected.
-    let failed = world.failed_event().await;
+    let failed = failed_event(&world).await;
     let watch = sweep("watch");
     let (a, b) = tokio::join!(
         world.invoke_ok("sync-watcher", &failed),
@@ -181,7 +117,7 @@ async fn each_fact_is_one_event_on_the_bus_that_its_schema_accepts() {
     world.invoke_ok("blocker-resolver", &sweep("sweep")).await;
     // The auditor finds the connection in ERROR, then back.
     world.invoke_ok("connection-auditor", &sweep("audit")).await;
-    let arn = world.connection_arn().await;
+    let arn = connection_arn(&world).await;
     world
         .emulator
         .admin(
@@ -191,7 +127,7 @@ async fn each_fact_is_one_event_on_the_bus_that_its_schema_accepts() {
         .await;
     world.invoke_ok("connection-auditor", &sweep("audit")).await;
     // A day later the blocker is still there: one reminder.
-    age_blocker_alert(&world, &blocker_id, 25).await;
+    world.age_blocker_alert(&blocker_id, 25).await;
     world.invoke_ok("sync-watcher", &sweep("watch")).await;
     // Someone resolves it: the stack recovered.
     world
@@ -210,7 +146,7 @@ async fn each_fact_is_one_event_on_the_bus_that_its_schema_accepts() {
         world.invoke_ok(function, &sweep("test")).await;
     }
 
-    let events = world.events(13).await;
+    let events = events(&world, 13).await;
     let counts: BTreeMap<&str, usize> = events.iter().fold(BTreeMap::new(), |mut counts, event| {
         *counts
             .entry(event["detail-type"].as_str().unwrap_or("?"))
@@ -314,7 +250,7 @@ async fn a_put_that_fails_fails_the_invocation_and_its_retry_delivers_both() {
         .await;
     let world = world(base, "AVAILABLE").await;
     world.raise_blocker().await;
-    let failed = world.failed_event().await;
+    let failed = failed_event(&world).await;
     world
         .events_relay
         .as_ref()
@@ -345,7 +281,7 @@ async fn a_put_that_fails_fails_the_invocation_and_its_retry_delivers_both() {
         .expect("the relay")
         .set_open(true);
     world.invoke_ok("sync-watcher", &failed).await;
-    let events = world.events(1).await;
+    let events = events(&world, 1).await;
     assert_eq!(
         of_type(&events, DetailType::BlockerDetected).len(),
         1,
