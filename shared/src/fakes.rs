@@ -546,3 +546,64 @@ pub mod shell {
         words[at + 1].clone()
     }
 }
+
+/// Connections, repository links and sync configurations in account 123456789012, us-east-1,
+/// for tests of who stalls what.
+pub mod fixtures {
+    use crate::domain::connections::{Connection, ConnectionStatus};
+    use crate::domain::sync::{RepositoryLink, SyncConfiguration};
+    use crate::domain::topology::Configurations;
+
+    /// `arn:aws:SERVICE:us-east-1:123456789012:RESOURCE`.
+    pub fn arn(service: &str, resource: &str) -> String {
+        format!("arn:aws:{service}:us-east-1:123456789012:{resource}")
+    }
+
+    /// A GitHub connection named `id` (ARN `codestar-connections`), through host `host`
+    /// (ARN `codeconnections`) if any.
+    pub fn connection(id: &str, status: &str, host: Option<&str>) -> Connection {
+        Connection {
+            arn: arn("codestar-connections", &format!("connection/{id}")),
+            name: id.into(),
+            provider: "GitHub".into(),
+            status: ConnectionStatus::parse(status),
+            host_arn: host.map(|h| arn("codeconnections", &format!("host/{h}"))),
+        }
+    }
+
+    /// Repository link `id` (repository `acme/repo-ID`) through a connection.
+    pub fn link(id: &str, connection_arn: &str) -> RepositoryLink {
+        RepositoryLink {
+            id: id.into(),
+            arn: arn("codeconnections", &format!("repository-link/{id}")),
+            connection_arn: connection_arn.into(),
+            provider: "GitHub".into(),
+            owner: "acme".into(),
+            repository: format!("repo-{id}"),
+        }
+    }
+
+    /// The sync configuration of `stack` on a link's `main`.
+    pub fn configuration(stack: &str, link_id: &str) -> SyncConfiguration {
+        SyncConfiguration {
+            stack: stack.into(),
+            repository_link_id: link_id.into(),
+            branch: "main".into(),
+            config_file: None,
+            owner: "acme".into(),
+            repository: format!("repo-{link_id}"),
+            provider: "GitHub".into(),
+        }
+    }
+
+    /// Each link's stacks.
+    pub fn configurations(pairs: &[(&str, &[&str])]) -> Configurations {
+        pairs
+            .iter()
+            .map(|(link_id, stacks)| {
+                let list = stacks.iter().map(|s| configuration(s, link_id)).collect();
+                ((*link_id).to_owned(), list)
+            })
+            .collect()
+    }
+}

@@ -289,6 +289,13 @@ pub struct StatusRecord {
     pub last_alerted_at: Option<SystemTime>,
 }
 
+impl StatusRecord {
+    /// Whether the recorded status is healthy (a recovered resource keeps such a record).
+    pub fn is_healthy(&self) -> bool {
+        crate::domain::connections::is_healthy_status(&self.status)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,8 +13,8 @@ use gitsync::ledger::LedgerKey;
 use gitsync::ports::ApiError;
 use serde_json::json;
 
-use crate::blast_radius::Impact;
 use crate::evaluate::{Change, MUTE_TAG, Transition};
+use gitsync::domain::topology::{Impact, LinkImpact};
 
 /// Resources shown in full; the rest get one line each, so that a first run on a large
 /// broken account still fits one SNS message.
@@ -179,7 +179,7 @@ fn summary_title(items: &[DigestItem<'_>], stalled: usize) -> String {
     title
 }
 
-fn link_line(link: &crate::blast_radius::LinkImpact<'_>) -> String {
+fn link_line(link: &LinkImpact<'_>) -> String {
     let via = link
         .via
         .map(|connection| {
@@ -593,8 +593,6 @@ mod tests {
     use gitsync::domain::sync::{RepositoryLink, SyncConfiguration};
     use gitsync::ledger::StatusRecord;
     use gitsync::ports::ApiErrorKind;
-
-    use crate::blast_radius::LinkImpact;
 
     const T0: u64 = 1_800_000_000;
     const HOUR: Duration = Duration::from_secs(3600);

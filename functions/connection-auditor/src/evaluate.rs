@@ -9,23 +9,15 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime};
 
-use gitsync::domain::connections::{Connection, Host, ResourceKind, arn_resource};
+use gitsync::domain::connections::{
+    Connection, HEALTHY_STATUS, Host, ResourceKind, arn_resource, resource_key,
+};
 use gitsync::ledger::StatusRecord;
 
-pub const HEALTHY_STATUS: &str = "AVAILABLE";
 /// The tag that silences a connection or host; its value must be `true`.
 pub const MUTE_TAG: &str = "gitsync-guard:mute";
 /// Shown, and remembered, when the API gave no status at all.
 const MISSING_STATUS: &str = "UNKNOWN";
-
-/// The identity of a connection or host under either ARN prefix: the same equivalence as
-/// `gitsync::domain::connections::same_resource`, usable as a map key.
-pub fn resource_key(arn: &str) -> String {
-    match arn_resource(arn) {
-        Some((kind, id)) => format!("{kind}/{id}"),
-        None => arn.to_owned(),
-    }
-}
 
 /// One connection or host as this run listed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,7 +247,7 @@ pub fn assess<'a>(
             if seen.contains(&resource_key(&record.arn)) {
                 continue;
             }
-            if record.status != HEALTHY_STATUS && record.last_alerted_at.is_some() {
+            if !record.is_healthy() && record.last_alerted_at.is_some() {
                 assessment.changes.push(Change {
                     kind: record.kind,
                     arn: &record.arn,
@@ -284,7 +276,7 @@ fn transition(
     let Some(previous) = previous else {
         return (!observation.healthy).then_some(Transition::TurnedUnhealthy);
     };
-    let was_healthy = previous.status == HEALTHY_STATUS;
+    let was_healthy = previous.is_healthy();
     if observation.healthy {
         // A record never alerted belongs to nobody's incident: nothing to announce.
         return (!was_healthy && previous.last_alerted_at.is_some())
@@ -327,6 +319,7 @@ pub fn withhold_muted<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gitsync::domain::connections::is_healthy_status;
 
     const T0: u64 = 1_800_000_000;
     const HOUR: Duration = Duration::from_secs(3600);
@@ -352,7 +345,7 @@ mod tests {
             arn,
             name: "acme",
             status,
-            healthy: status == HEALTHY_STATUS,
+            healthy: is_healthy_status(status),
             provider: "GitHub",
             status_message: None,
         }

@@ -7,7 +7,6 @@
 //! or concurrent run that sees the same records computes the same key and `publish_once`
 //! sends nothing twice; a failed publish leaves the records unsaved and the retry sends it.
 
-pub mod blast_radius;
 pub mod digest;
 pub mod evaluate;
 pub mod metrics;
@@ -23,6 +22,7 @@ use gitsync::domain::connections::{Connection, Host};
 use gitsync::domain::event::{EventError, Incoming};
 use gitsync::domain::selfwatch::Job;
 use gitsync::domain::sync::{RepositoryLink, SyncConfiguration};
+use gitsync::domain::topology::{Configurations, Topology, stalled_stack_count};
 use gitsync::ledger::{LedgerError, StatusRecord};
 use gitsync::outbox::{DedupeError, Delivery, Outbox};
 use gitsync::ports::{
@@ -34,7 +34,6 @@ use serde_json::Value;
 use thiserror::Error;
 use tracing::{debug, error, info, warn};
 
-use crate::blast_radius::{Configurations, Topology, stalled_stack_count};
 use crate::digest::{AuditFailure, Digest, DigestItem, Totals, digest_alert, digest_key};
 use crate::evaluate::{Change, Observation, RecordUpdate, Rules, assess, is_muted, withhold_muted};
 use crate::metrics::{InventoryMetrics, RunMetrics};
@@ -284,7 +283,12 @@ where
         };
         let assessment = assess(&observed, &records, &rules);
         let topology = Topology::new(&connections, links.as_deref());
-        let affected_links = topology.affected_links(&observed);
+        let affected_links = topology.affected_links(
+            observed
+                .iter()
+                .filter(|observation| !observation.healthy)
+                .map(|observation| (observation.kind, observation.arn)),
+        );
         // Tags only of what is about to be alerted; sync configurations only behind it.
         let unhealthy: Vec<&Change<'_>> = assessment
             .changes

@@ -6,10 +6,11 @@
 use std::time::{Duration, SystemTime};
 
 use gitsync::domain::alert::{Alert, AlertKind, Section, Severity};
-use gitsync::domain::connections::{ResourceKind, same_resource};
+use gitsync::domain::connections::ResourceKind;
 use gitsync::domain::selfwatch::JobHealth;
-use gitsync::domain::sync::{RepositoryLink, SyncBlocker, SyncConfiguration};
+use gitsync::domain::sync::SyncBlocker;
 use gitsync::domain::text::{rfc3339, time_and_age};
+use gitsync::domain::topology::{Configurations, Topology};
 use gitsync::ledger::{ResolverItem, StatusRecord};
 
 /// Most lines per list; the rest are counted ("... and N more").
@@ -65,10 +66,9 @@ pub struct HealthReport<'a> {
     pub blocked: Vec<BlockedStack>,
     /// The auditor's records of connections and hosts that are not AVAILABLE.
     pub unhealthy: &'a [StatusRecord],
-    pub links: &'a [RepositoryLink],
-    pub configurations: &'a [SyncConfiguration],
-    /// Connection ARN and its host's ARN, for hosts' blast radius.
-    pub connection_hosts: &'a [(String, String)],
+    /// Who depends on whom: the stacks each unhealthy resource stalls.
+    pub topology: &'a Topology<'a>,
+    pub configurations: &'a Configurations,
     pub decisions: Vec<Decision>,
     /// What the sweep could not read: the report says it is incomplete.
     pub failures: &'a [String],
@@ -87,26 +87,11 @@ impl HealthReport<'_> {
 
     /// The stacks that deploy through a connection or host.
     fn stalled_by(&self, record: &StatusRecord) -> Vec<&str> {
-        let behind = |connection: &str| match record.kind {
-            ResourceKind::Connection => same_resource(connection, &record.arn),
-            ResourceKind::Host => self.connection_hosts.iter().any(|(conn, host)| {
-                same_resource(conn, connection) && same_resource(host, &record.arn)
-            }),
-        };
-        let mut stacks: Vec<&str> = self
-            .links
-            .iter()
-            .filter(|link| behind(&link.connection_arn))
-            .flat_map(|link| {
-                self.configurations
-                    .iter()
-                    .filter(move |c| c.repository_link_id == link.id)
-                    .map(|c| c.stack.as_str())
-            })
-            .collect();
-        stacks.sort_unstable();
-        stacks.dedup();
-        stacks
+        self.topology
+            .impact(record.kind, &record.arn, self.configurations)
+            .stacks()
+            .into_iter()
+            .collect()
     }
 }
 
@@ -263,6 +248,7 @@ mod tests {
     use gitsync::domain::alert::{AlertFormat, render};
     use gitsync::domain::selfwatch::{Heartbeat, Job};
     use gitsync::domain::sync::BlockerStatus;
+    use gitsync::fakes::fixtures::{configurations, connection, link};
 
     const T0: u64 = 1_800_000_000;
 
@@ -285,49 +271,26 @@ mod tests {
         }
     }
 
-    fn link(id: &str, connection: &str) -> RepositoryLink {
-        RepositoryLink {
-            id: id.into(),
-            arn: format!(
-                "arn:aws:codestar-connections:us-east-1:123456789012:repository-link/{id}"
-            ),
-            connection_arn: connection.into(),
-            provider: "GitHub".into(),
-            owner: "acme".into(),
-            repository: id.into(),
-        }
-    }
-
-    fn configuration(stack: &str, link_id: &str) -> SyncConfiguration {
-        SyncConfiguration {
-            stack: stack.into(),
-            repository_link_id: link_id.into(),
-            branch: "main".into(),
-            config_file: None,
-            owner: "acme".into(),
-            repository: link_id.into(),
-            provider: "GitHub".into(),
-        }
-    }
-
-    const CONN: &str = "arn:aws:codestar-connections:us-east-1:123456789012:connection/c-1";
     const CONN_RENAMED: &str = "arn:aws:codeconnections:us-east-1:123456789012:connection/c-1";
     const HOST: &str = "arn:aws:codestar-connections:us-east-1:123456789012:host/h-1";
 
+    fn empty_topology() -> Topology<'static> {
+        Topology::new(&[], Some(&[]))
+    }
+
     #[test]
     fn the_report_lists_blocked_stacks_unhealthy_resources_with_their_stacks_and_decisions() {
+        // c-1 (listed under the old prefix, recorded under the new one) and c-2 through h-1.
+        let connections = [
+            connection("c-1", "ERROR", None),
+            connection("c-2", "AVAILABLE", Some("h-1")),
+        ];
         let links = [
-            link("l-1", CONN),
-            link(
-                "l-2",
-                "arn:aws:codestar-connections:us-east-1:123456789012:connection/c-2",
-            ),
+            link("l-1", &connections[0].arn),
+            link("l-2", &connections[1].arn),
         ];
-        let configurations = [
-            configuration("web", "l-1"),
-            configuration("api", "l-1"),
-            configuration("jobs", "l-2"),
-        ];
+        let topology = Topology::new(&connections, Some(&links));
+        let configurations = configurations(&[("l-1", &["web", "api"]), ("l-2", &["jobs"])]);
         let unhealthy = [
             StatusRecord {
                 arn: CONN_RENAMED.into(),
@@ -344,7 +307,6 @@ mod tests {
                 last_alerted_at: None,
             },
         ];
-        let connection_hosts = [(links[1].connection_arn.clone(), HOST.to_owned())];
         let report = HealthReport {
             now: at(T0),
             stacks_swept: 3,
@@ -353,9 +315,8 @@ mod tests {
                 blocked("api", "b-1", T0 - 7200),
             ],
             unhealthy: &unhealthy,
-            links: &links,
+            topology: &topology,
             configurations: &configurations,
-            connection_hosts: &connection_hosts,
             decisions: vec![Decision::new(
                 "web",
                 (
@@ -398,14 +359,15 @@ mod tests {
 
     #[test]
     fn a_healthy_account_is_all_clear_and_a_huge_one_is_capped() {
+        let topology = empty_topology();
+        let configurations = Configurations::new();
         let healthy = HealthReport {
             now: at(T0),
             stacks_swept: 0,
             blocked: vec![],
             unhealthy: &[],
-            links: &[],
-            configurations: &[],
-            connection_hosts: &[],
+            topology: &topology,
+            configurations: &configurations,
             decisions: vec![],
             failures: &[],
             jobs: &[],
@@ -450,14 +412,15 @@ mod tests {
         .into_iter()
         .map(|(job, period)| JobHealth::assess(job, period, &heartbeats, at(T0)))
         .collect();
+        let topology = empty_topology();
+        let configurations = Configurations::new();
         let report = HealthReport {
             now: at(T0),
             stacks_swept: 1,
             blocked: vec![],
             unhealthy: &[],
-            links: &[],
-            configurations: &[],
-            connection_hosts: &[],
+            topology: &topology,
+            configurations: &configurations,
             decisions: vec![],
             failures: &[],
             jobs: &jobs,

@@ -6,8 +6,10 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, StreamExt};
+use gitsync::domain::connections::Connection;
 use gitsync::domain::selfwatch::{Heartbeat, Job, JobHealth};
 use gitsync::domain::text::rfc3339;
+use gitsync::domain::topology::{Topology, configurations_by_link};
 use gitsync::inventory::GitSyncInventory;
 use gitsync::ledger::{LedgerKey, LedgerQuery, StatusRecord};
 use gitsync::metrics::ApiFailures;
@@ -210,15 +212,16 @@ where
                 return Err(err);
             }
         };
-        let connection_hosts = self.connection_hosts().await;
+        let connections = self.connections_for_hosts().await;
+        let topology = Topology::new(&connections, Some(&inventory.links));
+        let configurations = configurations_by_link(&inventory.configurations);
         let report = HealthReport {
             now,
             stacks_swept: findings.stacks,
             blocked: findings.blocked.clone(),
             unhealthy: &unhealthy,
-            links: &inventory.links,
-            configurations: &inventory.configurations,
-            connection_hosts: &connection_hosts,
+            topology: &topology,
+            configurations: &configurations,
             decisions: self.recent_decisions(inventory, now).await,
             failures: &findings.failures,
             jobs: &jobs,
@@ -265,19 +268,16 @@ where
     /// The connections and hosts connection-auditor last saw unhealthy.
     async fn unhealthy_resources(&self) -> Result<Vec<StatusRecord>, WatcherError> {
         let mut records = self.outbox.ledger.statuses().await?;
-        records.retain(|record| record.status != "AVAILABLE");
+        records.retain(|record| !record.is_healthy());
         records.sort_by(|a, b| a.arn.cmp(&b.arn));
         Ok(records)
     }
 
-    /// Each connection that goes through a host, for hosts' blast radius. Without it the
-    /// report still lists the hosts, with no stack behind them.
-    async fn connection_hosts(&self) -> Vec<(String, String)> {
+    /// The connections, for hosts' blast radius (a host stalls its connections' links).
+    /// Without them the report still lists the hosts, with no stack behind them.
+    async fn connections_for_hosts(&self) -> Vec<Connection> {
         match self.connections.connections(None).await {
-            Ok(connections) => connections
-                .into_iter()
-                .filter_map(|c| Some((c.arn, c.host_arn?)))
-                .collect(),
+            Ok(connections) => connections,
             Err(err) => {
                 warn!(error = %err, "the report names no stack behind hosts");
                 Vec::new()

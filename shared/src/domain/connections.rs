@@ -1,5 +1,14 @@
 //! Connections and hosts, and what makes them healthy.
 
+/// The one status in which a connection or host lets Git sync read repositories.
+pub const HEALTHY_STATUS: &str = "AVAILABLE";
+
+/// Whether a connection's or host's status, as listed or recorded, is healthy: only
+/// [`HEALTHY_STATUS`] is; any other status, unknown ones included, is not.
+pub fn is_healthy_status(status: &str) -> bool {
+    status == HEALTHY_STATUS
+}
+
 /// What a status record is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResourceKind {
@@ -53,7 +62,7 @@ impl ConnectionStatus {
     }
 
     pub fn is_healthy(&self) -> bool {
-        *self == Self::Available
+        is_healthy_status(self.as_str())
     }
 }
 
@@ -81,7 +90,7 @@ pub struct Host {
 
 impl Host {
     pub fn is_healthy(&self) -> bool {
-        self.status == "AVAILABLE"
+        is_healthy_status(&self.status)
     }
 }
 
@@ -106,6 +115,15 @@ pub fn same_resource(a: &str, b: &str) -> bool {
     a == b || matches!((arn_resource(a), arn_resource(b)), (Some(x), Some(y)) if x == y)
 }
 
+/// The identity of a connection or host under either ARN prefix: the same equivalence as
+/// [`same_resource`], usable as a map key.
+pub fn resource_key(arn: &str) -> String {
+    match arn_resource(arn) {
+        Some((kind, id)) => format!("{kind}/{id}"),
+        None => arn.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +141,8 @@ mod tests {
         ));
         assert_eq!(arn_resource("arn:aws:s3:::bucket/x"), None);
         assert_eq!(arn_resource("not an arn"), None);
+        assert_eq!(resource_key(old), resource_key(new));
+        assert_eq!(resource_key("not an arn"), "not an arn");
     }
 
     #[test]
@@ -142,5 +162,7 @@ mod tests {
         assert!(host("AVAILABLE").is_healthy());
         assert!(!host("VPC_CONFIG_FAILED_INITIALIZATION").is_healthy());
         assert!(!host("BRAND_NEW_STATUS").is_healthy());
+        assert!(is_healthy_status(HEALTHY_STATUS));
+        assert!(!is_healthy_status("") && !is_healthy_status("available"));
     }
 }

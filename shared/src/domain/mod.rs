@@ -8,3 +8,4 @@ pub mod event;
 pub mod selfwatch;
 pub mod sync;
 pub mod text;
+pub mod topology;

@@ -1,18 +1,33 @@
-//! Blast radius, pure: the repository links and stacks an unhealthy connection stalls, and
-//! for an unhealthy host, its connections and theirs. ARNs match under either prefix.
+//! Who depends on whom, pure: connections and hosts, the repository links that go through
+//! them, the sync configurations of those links, and so the stacks an unhealthy connection or
+//! host stalls (for a host, through each of its connections). ARNs match under either prefix
+//! (`codestar-connections` and `codeconnections`, see [`same_resource`]).
+//!
+//! [`same_resource`]: crate::domain::connections::same_resource
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use gitsync::domain::connections::{Connection, ResourceKind};
-use gitsync::domain::sync::{RepositoryLink, SyncConfiguration};
+use crate::domain::connections::{Connection, ResourceKind, resource_key};
+use crate::domain::sync::{RepositoryLink, SyncConfiguration};
 
-use crate::evaluate::{Observation, resource_key};
-
-/// The sync configurations listed this run, by repository link id. A link missing here
-/// could not be listed.
+/// The sync configurations listed, by repository link id. A link missing here could not be
+/// listed.
 pub type Configurations = HashMap<String, Vec<SyncConfiguration>>;
 
-/// Who depends on whom, indexed once per run.
+/// Groups sync configurations by their repository link.
+pub fn configurations_by_link(configurations: &[SyncConfiguration]) -> Configurations {
+    let mut by_link = Configurations::new();
+    for configuration in configurations {
+        by_link
+            .entry(configuration.repository_link_id.clone())
+            .or_default()
+            .push(configuration.clone());
+    }
+    by_link
+}
+
+/// Who depends on whom, indexed once.
+#[derive(Debug, Clone)]
 pub struct Topology<'a> {
     links_by_connection: HashMap<String, Vec<&'a RepositoryLink>>,
     connections_by_host: HashMap<String, Vec<&'a Connection>>,
@@ -22,7 +37,7 @@ pub struct Topology<'a> {
 /// What one unhealthy resource stalls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Impact<'a> {
-    /// False when ListRepositoryLinks failed: the links (and stacks) are unknown.
+    /// False when the repository links could not be listed: the links (and stacks) are unknown.
     pub links_known: bool,
     /// For a host, its connections; empty for a connection.
     pub connections: Vec<&'a Connection>,
@@ -38,9 +53,9 @@ pub struct LinkImpact<'a> {
     pub stacks: Option<&'a [SyncConfiguration]>,
 }
 
-impl Impact<'_> {
-    /// The stacks that stop deploying, each once.
-    pub fn stacks(&self) -> BTreeSet<&str> {
+impl<'a> Impact<'a> {
+    /// The stacks that stop deploying, each once, in order.
+    pub fn stacks(&self) -> BTreeSet<&'a str> {
         self.links
             .iter()
             .flat_map(|link| link.stacks.unwrap_or_default())
@@ -59,7 +74,8 @@ impl Impact<'_> {
 }
 
 impl<'a> Topology<'a> {
-    /// `links` is `None` when they could not be listed.
+    /// `links` is `None` when they could not be listed. `connections` are needed only for
+    /// hosts: a host stalls the links of its connections.
     pub fn new(connections: &'a [Connection], links: Option<&'a [RepositoryLink]>) -> Self {
         let mut links_by_connection: HashMap<String, Vec<&'a RepositoryLink>> = HashMap::new();
         for link in links.unwrap_or_default() {
@@ -116,19 +132,22 @@ impl<'a> Topology<'a> {
         }
     }
 
-    /// Every link behind some unhealthy resource, each once: the only links whose sync
-    /// configurations the run needs.
-    pub fn affected_links(&self, observed: &[Observation<'_>]) -> Vec<&'a RepositoryLink> {
+    /// Every link behind some of the `unhealthy` resources (kind and ARN), each once: the
+    /// only links whose sync configurations a run needs.
+    pub fn affected_links<'r>(
+        &self,
+        unhealthy: impl IntoIterator<Item = (ResourceKind, &'r str)>,
+    ) -> Vec<&'a RepositoryLink> {
         let mut seen = HashSet::new();
-        observed
-            .iter()
-            .filter(|observation| !observation.healthy)
-            .flat_map(|observation| self.links_behind(observation.kind, observation.arn))
+        unhealthy
+            .into_iter()
+            .flat_map(|(kind, arn)| self.links_behind(kind, arn))
             .map(|(link, _)| link)
             .filter(|link| seen.insert(link.id.as_str()))
             .collect()
     }
 
+    /// What one resource stalls, with the sync configurations known.
     pub fn impact<'b>(
         &self,
         kind: ResourceKind,
@@ -159,7 +178,7 @@ impl<'a> Topology<'a> {
     }
 }
 
-/// How many distinct stacks the unhealthy resources stall (muted ones included).
+/// How many distinct stacks the affected links stall.
 pub fn stalled_stack_count(
     affected_links: &[&RepositoryLink],
     configurations: &Configurations,
@@ -176,56 +195,8 @@ pub fn stalled_stack_count(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gitsync::domain::connections::{ConnectionStatus, same_resource};
-
-    const ACCOUNT: &str = "us-east-1:123456789012";
-
-    fn arn(service: &str, resource: &str) -> String {
-        format!("arn:aws:{service}:{ACCOUNT}:{resource}")
-    }
-
-    fn connection(id: &str, status: &str, host: Option<&str>) -> Connection {
-        Connection {
-            arn: arn("codestar-connections", &format!("connection/{id}")),
-            name: id.into(),
-            provider: "GitHub".into(),
-            status: ConnectionStatus::parse(status),
-            host_arn: host.map(|h| arn("codeconnections", &format!("host/{h}"))),
-        }
-    }
-
-    fn link(id: &str, connection_arn: String) -> RepositoryLink {
-        RepositoryLink {
-            id: id.into(),
-            arn: arn("codeconnections", &format!("repository-link/{id}")),
-            connection_arn,
-            provider: "GitHub".into(),
-            owner: "acme".into(),
-            repository: format!("repo-{id}"),
-        }
-    }
-
-    fn configuration(stack: &str, link_id: &str) -> SyncConfiguration {
-        SyncConfiguration {
-            stack: stack.into(),
-            repository_link_id: link_id.into(),
-            branch: "main".into(),
-            config_file: None,
-            owner: "acme".into(),
-            repository: format!("repo-{link_id}"),
-            provider: "GitHub".into(),
-        }
-    }
-
-    fn configurations(pairs: &[(&str, &[&str])]) -> Configurations {
-        pairs
-            .iter()
-            .map(|(link_id, stacks)| {
-                let list = stacks.iter().map(|s| configuration(s, link_id)).collect();
-                ((*link_id).to_owned(), list)
-            })
-            .collect()
-    }
+    use crate::domain::connections::same_resource;
+    use crate::fakes::fixtures::{arn, configurations, connection, link};
 
     #[test]
     fn links_on_either_arn_prefix_belong_to_the_connection() {
@@ -234,9 +205,9 @@ mod tests {
         let new_prefix = arn("codeconnections", "connection/c-1");
         assert!(same_resource(&old_prefix, &new_prefix));
         let links = [
-            link("l-1", old_prefix),
-            link("l-2", new_prefix),
-            link("l-3", arn("codeconnections", "connection/other")),
+            link("l-1", &old_prefix),
+            link("l-2", &new_prefix),
+            link("l-3", &arn("codeconnections", "connection/other")),
         ];
         let topology = Topology::new(&connections, Some(&links));
         let configs = configurations(&[("l-1", &["api", "worker"]), ("l-2", &["web", "api"])]);
@@ -245,6 +216,9 @@ mod tests {
         assert_eq!(ids, ["l-1", "l-2"]);
         assert_eq!(impact.stacks(), BTreeSet::from(["api", "web", "worker"]));
         assert!(impact.may_stall_stacks());
+        // Asked under the other prefix, the same stacks.
+        let renamed = topology.impact(ResourceKind::Connection, &new_prefix, &configs);
+        assert_eq!(renamed.stacks(), impact.stacks());
     }
 
     #[test]
@@ -255,8 +229,8 @@ mod tests {
             connection("c-3", "AVAILABLE", None),
         ];
         let links = [
-            link("l-1", connections[0].arn.clone()),
-            link("l-2", connections[2].arn.clone()),
+            link("l-1", &connections[0].arn),
+            link("l-2", &connections[2].arn),
         ];
         let topology = Topology::new(&connections, Some(&links));
         let configs = configurations(&[("l-1", &["network"])]);
@@ -276,25 +250,16 @@ mod tests {
             connection("c-2", "AVAILABLE", None),
         ];
         let links = [
-            link("l-1", connections[0].arn.clone()),
-            link("l-2", connections[1].arn.clone()),
+            link("l-1", &connections[0].arn),
+            link("l-2", &connections[1].arn),
         ];
         let topology = Topology::new(&connections, Some(&links));
         let host_arn = arn("codeconnections", "host/h-1");
-        let host = gitsync::domain::connections::Host {
-            arn: host_arn,
-            name: "ghes".into(),
-            provider: "GitHubEnterpriseServer".into(),
-            endpoint: None,
-            status: "VPC_CONFIG_FAILED_INITIALIZATION".into(),
-            status_message: None,
-        };
-        let observed = [
-            Observation::connection(&connections[0]),
-            Observation::connection(&connections[1]),
-            Observation::host(&host),
+        let unhealthy = [
+            (ResourceKind::Connection, connections[0].arn.as_str()),
+            (ResourceKind::Host, host_arn.as_str()),
         ];
-        let affected = topology.affected_links(&observed);
+        let affected = topology.affected_links(unhealthy);
         let ids: Vec<&str> = affected.iter().map(|l| l.id.as_str()).collect();
         assert_eq!(
             ids,
@@ -308,7 +273,7 @@ mod tests {
     #[test]
     fn unknown_links_or_stacks_may_stall_stacks() {
         let connections = [connection("c-1", "ERROR", None)];
-        let links = [link("l-1", connections[0].arn.clone())];
+        let links = [link("l-1", &connections[0].arn)];
         let none = Configurations::new();
 
         let without_links = Topology::new(&connections, None);
@@ -327,5 +292,12 @@ mod tests {
             !impact.may_stall_stacks(),
             "a link without stacks stalls nothing"
         );
+    }
+
+    #[test]
+    fn configurations_group_by_their_link() {
+        let grouped = configurations(&[("l-1", &["a", "b"]), ("l-2", &["c"])]);
+        let flat: Vec<SyncConfiguration> = grouped.values().flatten().cloned().collect();
+        assert_eq!(configurations_by_link(&flat), grouped);
     }
 }
