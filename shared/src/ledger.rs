@@ -36,6 +36,8 @@ use std::time::{Duration, SystemTime};
 use thiserror::Error;
 
 use crate::domain::connections::ResourceKind;
+pub use crate::domain::resolution::ResolverItem;
+use crate::domain::resolution::{Mode, ResolverItem as Item};
 use crate::domain::selfwatch::Job;
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
@@ -58,17 +60,6 @@ pub const HEARTBEAT_RETENTION: Duration = STATUS_RETENTION;
 pub struct LedgerKey {
     scope: String,
     item: String,
-}
-
-/// What a resolver item records about one blocker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResolverItem<'a> {
-    /// Claimed before UpdateSyncBlocker, confirmed once its message is out.
-    Resolution,
-    /// A guard held a matching blocker back (reported once per guard).
-    Held { guard: &'a str },
-    /// UpdateSyncBlocker failed (reported once).
-    Failed,
 }
 
 /// Which failed repository sync an alert is about.
@@ -129,11 +120,11 @@ impl LedgerKey {
     }
 
     /// blocker-resolver's record of one decision on one blocker, in one mode.
-    pub fn resolver(stack: &str, mode: &str, what: ResolverItem<'_>, blocker_id: &str) -> Self {
+    pub fn resolver(stack: &str, mode: Mode, what: Item<'_>, blocker_id: &str) -> Self {
         let item = match what {
-            ResolverItem::Resolution => format!("{mode}#resolution#{blocker_id}"),
-            ResolverItem::Held { guard } => format!("{mode}#held#{guard}#{blocker_id}"),
-            ResolverItem::Failed => format!("{mode}#failed#{blocker_id}"),
+            Item::Resolution => format!("{}{blocker_id}", resolutions_prefix(mode)),
+            Item::Held { guard } => format!("{mode}#{HELD}#{guard}#{blocker_id}"),
+            Item::Failed => format!("{mode}#{FAILED}#{blocker_id}"),
         };
         Self::new(resolver_scope(stack), item)
     }
@@ -168,6 +159,15 @@ fn resolver_scope(stack: &str) -> String {
     format!("resolver#{stack}")
 }
 
+const RESOLUTION: &str = "resolution";
+const HELD: &str = "held";
+const FAILED: &str = "failed";
+
+/// The items of one mode's resolutions start with this.
+fn resolutions_prefix(mode: Mode) -> String {
+    format!("{mode}#{RESOLUTION}#")
+}
+
 /// A set of alert items: those of one scope whose item starts with a prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerQuery {
@@ -193,7 +193,7 @@ impl LedgerQuery {
     }
 
     /// blocker-resolver's items of a stack in one mode.
-    pub fn resolver_items(stack: &str, mode: &str) -> Self {
+    pub fn resolver_items(stack: &str, mode: Mode) -> Self {
         Self {
             scope: resolver_scope(stack),
             prefix: format!("{mode}#"),
@@ -212,7 +212,7 @@ impl LedgerQuery {
     pub fn enforced_resolutions(stack: &str) -> Self {
         Self {
             scope: resolver_scope(stack),
-            prefix: "enforce#resolution#".to_owned(),
+            prefix: resolutions_prefix(Mode::Enforce),
         }
     }
 
@@ -251,14 +251,16 @@ impl LedgerEntry {
     }
 
     /// What a blocker-resolver item records: its mode, what it is, and the blocker.
-    pub fn resolver_decision(&self) -> Option<(&str, ResolverItem<'_>, &str)> {
+    /// `None` for an item of another kind, or of an unknown mode.
+    pub fn resolver_decision(&self) -> Option<(Mode, Item<'_>, &str)> {
         let (mode, rest) = self.key.item.split_once('#')?;
+        let mode = mode.parse().ok()?;
         let (what, blocker_id) = match rest.split_once('#')? {
-            ("resolution", id) => (ResolverItem::Resolution, id),
-            ("failed", id) => (ResolverItem::Failed, id),
-            ("held", guarded) => {
+            (RESOLUTION, id) => (Item::Resolution, id),
+            (FAILED, id) => (Item::Failed, id),
+            (HELD, guarded) => {
                 let (guard, id) = guarded.split_once('#')?;
-                (ResolverItem::Held { guard }, id)
+                (Item::Held { guard }, id)
             }
             _ => return None,
         };
@@ -329,13 +331,13 @@ mod tests {
                 "repository#l-1#main/commit#abc",
             ),
             (
-                LedgerKey::resolver("web", "enforce", ResolverItem::Resolution, "b-1"),
+                LedgerKey::resolver("web", Mode::Enforce, ResolverItem::Resolution, "b-1"),
                 "resolver#web/enforce#resolution#b-1",
             ),
             (
                 LedgerKey::resolver(
                     "web",
-                    "dry-run",
+                    Mode::DryRun,
                     ResolverItem::Held {
                         guard: "loop-guard",
                     },
@@ -344,7 +346,7 @@ mod tests {
                 "resolver#web/dry-run#held#loop-guard#b-1",
             ),
             (
-                LedgerKey::resolver("web", "enforce", ResolverItem::Failed, "b-1"),
+                LedgerKey::resolver("web", Mode::Enforce, ResolverItem::Failed, "b-1"),
                 "resolver#web/enforce#failed#b-1",
             ),
             (
@@ -369,11 +371,11 @@ mod tests {
             },
         ] {
             let entry = LedgerEntry {
-                key: LedgerKey::resolver("web", "dry-run", what, "b-1"),
+                key: LedgerKey::resolver("web", Mode::DryRun, what, "b-1"),
                 state: EntryState::Sent,
                 claimed_at: SystemTime::UNIX_EPOCH,
             };
-            assert_eq!(entry.resolver_decision(), Some(("dry-run", what, "b-1")));
+            assert_eq!(entry.resolver_decision(), Some((Mode::DryRun, what, "b-1")));
         }
     }
 
@@ -384,10 +386,10 @@ mod tests {
         assert!(!alerts.contains(&LedgerKey::recovery("web", "b-1")));
         assert!(!alerts.contains(&LedgerKey::blocker_alert("web2", "b-1")));
         let enforced = LedgerQuery::enforced_resolutions("web");
-        let key = LedgerKey::resolver("web", "enforce", ResolverItem::Resolution, "b-9");
+        let key = LedgerKey::resolver("web", Mode::Enforce, ResolverItem::Resolution, "b-9");
         assert!(enforced.contains(&key));
-        assert!(LedgerQuery::resolver_items("web", "enforce").contains(&key));
-        assert!(!LedgerQuery::resolver_items("web", "dry-run").contains(&key));
+        assert!(LedgerQuery::resolver_items("web", Mode::Enforce).contains(&key));
+        assert!(!LedgerQuery::resolver_items("web", Mode::DryRun).contains(&key));
         let entry = LedgerEntry {
             key,
             state: EntryState::Sent,

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use gitsync::domain::alert::{Alert, AlertKind, Section, Severity};
 use gitsync::domain::blocker_alert::BlockedStack;
 use gitsync::domain::bus::{BusEvent, DetailType, blocker_event};
+use gitsync::domain::resolution::ResolverItem;
 use gitsync::domain::sync::{DEPLOYABLE_STACK_STATUSES, SyncBlocker};
 use gitsync::domain::text::shell_quote;
 use gitsync::ports::ApiError;
@@ -70,23 +71,21 @@ pub fn resolution_alert(
     resolved_reason: &str,
 ) -> Alert {
     let stack = context.stack;
-    let (title_text, summary) = match context.mode {
-        Mode::Enforce => (
-            format!("Blocker resolved: stack {stack}"),
-            format!(
-                "blocker-resolver resolved sync blocker {} of stack {stack} under rule {rule}; \
+    let title_text = format!(
+        "Blocker {}: stack {stack}",
+        ResolverItem::Resolution.outcome(context.mode)
+    );
+    let summary = match context.mode {
+        Mode::Enforce => format!(
+            "blocker-resolver resolved sync blocker {} of stack {stack} under rule {rule}; \
                  Git sync now retries the latest commit. If the cause persists, Git sync raises \
                  a new blocker and the rule's loop guard decides what happens next.",
-                blocker.id
-            ),
+            blocker.id
         ),
-        Mode::DryRun => (
-            format!("Blocker would be resolved: stack {stack}"),
-            format!(
-                "Dry run: with RESOLVER_MODE=enforce, blocker-resolver would resolve sync blocker \
+        Mode::DryRun => format!(
+            "Dry run: with RESOLVER_MODE=enforce, blocker-resolver would resolve sync blocker \
                  {} of stack {stack} under rule {rule}. Nothing was changed.",
-                blocker.id
-            ),
+            blocker.id
         ),
     };
     let mut alert = blocker_alert(context, Severity::Info, title_text, blocker, rule)
@@ -141,7 +140,13 @@ pub fn held_back_alert(
     let mut alert = blocker_alert(
         context,
         Severity::Critical,
-        format!("Blocker held back: stack {stack}"),
+        format!(
+            "Blocker {}: stack {stack}",
+            ResolverItem::Held {
+                guard: hold.guard_name()
+            }
+            .outcome(context.mode)
+        ),
         blocker,
         rule,
     )
@@ -200,7 +205,10 @@ pub fn failure_alert(
     let mut alert = blocker_alert(
         context,
         Severity::Critical,
-        format!("Blocker could not be resolved: stack {stack}"),
+        format!(
+            "Blocker {}: stack {stack}",
+            ResolverItem::Failed.outcome(context.mode)
+        ),
         blocker,
         rule,
     )
@@ -238,10 +246,12 @@ pub fn sweep_summary_alert(
     failures: &[String],
 ) -> Alert {
     let tally = &outcome.tally;
-    let acted = match outcome.mode {
-        Mode::Enforce => format!("{} resolved", tally.resolved),
-        Mode::DryRun => format!("{} would be resolved", tally.would_resolve),
+    let (acted_count, acted_verdict) = match outcome.mode {
+        Mode::Enforce => (tally.resolved, Verdict::Resolved),
+        Mode::DryRun => (tally.would_resolve, Verdict::WouldResolve),
     };
+    let acted_words = ResolverItem::Resolution.outcome(outcome.mode);
+    let acted = format!("{acted_count} {acted_words}");
     let severity = if failures.is_empty() && tally.held_back == 0 {
         Severity::Info
     } else {
@@ -287,12 +297,9 @@ pub fn sweep_summary_alert(
             })
             .collect()
     };
-    let (acted_heading, acted_verdict) = match outcome.mode {
-        Mode::Enforce => ("Resolved", Verdict::Resolved),
-        Mode::DryRun => ("Would be resolved", Verdict::WouldResolve),
-    };
+    let acted_heading = capitalized(acted_words);
     for (heading, items) in [
-        (acted_heading, listed(acted_verdict)),
+        (acted_heading.as_str(), listed(acted_verdict)),
         ("Held back", listed(Verdict::HeldBack)),
         ("Failures", failures.to_vec()),
     ] {
@@ -303,4 +310,12 @@ pub fn sweep_summary_alert(
         }
     }
     alert
+}
+/// `would be resolved` as a heading: `Would be resolved`.
+fn capitalized(words: &str) -> String {
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

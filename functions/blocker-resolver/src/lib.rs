@@ -19,10 +19,10 @@ mod outcome;
 pub mod rules;
 mod stack;
 
+pub use gitsync::domain::resolution::Mode;
 pub use outcome::{DecisionRecord, MAX_LISTED_DECISIONS, Outcome, StackFailure, Tally, Verdict};
 
 use std::fmt;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
@@ -36,7 +36,6 @@ use gitsync::outbox::Outbox;
 use gitsync::ports::{
     AlertLedger, Clock, GitSyncApi, HeartbeatStore, Notifier, NotifyError, StackStatusLookup,
 };
-use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 use tracing::{error, info, warn};
@@ -47,40 +46,6 @@ use crate::rules::{RuleSet, RulesError};
 pub const FUNCTION_NAME: &str = "blocker-resolver";
 pub const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
 const MAX_SWEEP_CONCURRENCY: usize = 64;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    /// Decide and report as `enforce` would; never call UpdateSyncBlocker.
-    DryRun,
-    Enforce,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DryRun => "dry-run",
-            Self::Enforce => "enforce",
-        }
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Mode {
-    type Err = String;
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        match raw {
-            "dry-run" => Ok(Self::DryRun),
-            "enforce" => Ok(Self::Enforce),
-            other => Err(format!("{other:?} is not a mode")),
-        }
-    }
-}
 
 #[derive(Debug, Error)]
 pub enum ResolverError {

@@ -138,7 +138,7 @@ where
         stack: &str,
         mode: Mode,
     ) -> Result<Vec<LedgerEntry>, LedgerError> {
-        let mut queries = vec![LedgerQuery::resolver_items(stack, mode.as_str())];
+        let mut queries = vec![LedgerQuery::resolver_items(stack, mode)];
         if mode == Mode::DryRun {
             queries.push(LedgerQuery::enforced_resolutions(stack));
         }
@@ -457,12 +457,7 @@ where
 
 impl StackRun<'_> {
     fn key(&self, what: ResolverItem<'_>, blocker_id: &str) -> LedgerKey {
-        LedgerKey::resolver(
-            self.context.stack,
-            self.context.mode.as_str(),
-            what,
-            blocker_id,
-        )
+        LedgerKey::resolver(self.context.stack, self.context.mode, what, blocker_id)
     }
 
     /// Done by an earlier invocation (not merely claimed).

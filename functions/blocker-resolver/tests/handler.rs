@@ -299,7 +299,7 @@ async fn the_loop_guard_counts_our_earlier_resolutions_and_holds_at_its_limit() 
     );
     for (id, ago) in [("h-1", 3600), ("h-3", 7 * 3600), ("gone-1", 1800)] {
         r.outbox.ledger.record_sent(
-            LedgerKey::resolver(STACK, "enforce", ResolverItem::Resolution, id),
+            LedgerKey::resolver(STACK, Mode::Enforce, ResolverItem::Resolution, id),
             now() - Duration::from_secs(ago),
         );
     }
@@ -404,7 +404,7 @@ async fn a_blocker_gone_before_it_is_resolved_is_not_an_error() {
     assert_eq!(
         r.outbox.ledger.state(&LedgerKey::resolver(
             STACK,
-            "enforce",
+            Mode::Enforce,
             ResolverItem::Resolution,
             "b-1"
         )),

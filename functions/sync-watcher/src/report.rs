@@ -7,11 +7,12 @@ use std::time::{Duration, SystemTime};
 
 use gitsync::domain::alert::{Alert, AlertKind, Section, Severity};
 use gitsync::domain::connections::ResourceKind;
+use gitsync::domain::resolution::{Mode, ResolverItem};
 use gitsync::domain::selfwatch::JobHealth;
 use gitsync::domain::sync::SyncBlocker;
 use gitsync::domain::text::{rfc3339, time_and_age};
 use gitsync::domain::topology::{Configurations, Topology};
-use gitsync::ledger::{ResolverItem, StatusRecord};
+use gitsync::ledger::StatusRecord;
 
 /// Most lines per list; the rest are counted ("... and N more").
 pub const MAX_REPORT_ITEMS: usize = 100;
@@ -29,7 +30,8 @@ pub struct BlockedStack {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub stack: String,
-    pub mode: String,
+    pub mode: Mode,
+    /// What happened to the blocker, as blocker-resolver words it.
     pub what: String,
     pub blocker_id: String,
     pub at: SystemTime,
@@ -39,19 +41,13 @@ impl Decision {
     /// `None` for what the report does not list (nothing but resolutions, holds, failures).
     pub fn new(
         stack: &str,
-        (mode, what, blocker_id): (&str, ResolverItem<'_>, &str),
+        (mode, what, blocker_id): (Mode, ResolverItem<'_>, &str),
         at: SystemTime,
     ) -> Self {
-        let what = match (mode, what) {
-            ("dry-run", ResolverItem::Resolution) => "would be resolved".to_owned(),
-            (_, ResolverItem::Resolution) => "resolved".to_owned(),
-            (_, ResolverItem::Held { guard }) => format!("held back by the {guard}"),
-            (_, ResolverItem::Failed) => "could not be resolved".to_owned(),
-        };
         Self {
             stack: stack.to_owned(),
-            mode: mode.to_owned(),
-            what,
+            mode,
+            what: what.describe(mode),
             blocker_id: blocker_id.to_owned(),
             at,
         }
@@ -320,7 +316,7 @@ mod tests {
             decisions: vec![Decision::new(
                 "web",
                 (
-                    "enforce",
+                    Mode::Enforce,
                     ResolverItem::Held {
                         guard: "loop-guard",
                     },

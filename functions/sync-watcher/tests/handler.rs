@@ -3,6 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use gitsync::domain::connections::ResourceKind;
+use gitsync::domain::resolution::Mode;
 use gitsync::domain::selfwatch::Job;
 use gitsync::domain::sync::{
     BlockerStatus, RepositoryLink, SyncAttempt, SyncAttemptEvent, SyncBlocker, SyncConfiguration,
@@ -507,7 +508,7 @@ async fn the_daily_report_lists_what_is_wrong_once_a_day() {
         .await
         .expect("saved");
     w.outbox.ledger.record_sent(
-        LedgerKey::resolver("orders-api", "enforce", ResolverItem::Resolution, "b-9"),
+        LedgerKey::resolver("orders-api", Mode::Enforce, ResolverItem::Resolution, "b-9"),
         SystemTime::UNIX_EPOCH + Duration::from_secs(T0 - 3600),
     );
     let first = w.handle(schedule()).await.expect("sweeps");

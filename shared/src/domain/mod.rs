@@ -5,6 +5,7 @@ pub mod blocker_alert;
 pub mod bus;
 pub mod connections;
 pub mod event;
+pub mod resolution;
 pub mod selfwatch;
 pub mod sync;
 pub mod text;
