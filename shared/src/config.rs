@@ -4,8 +4,10 @@
 //! its first invocation with a message that says what to fix.
 
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::str::FromStr;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 // regex-lite, not regex: these patterns are ASCII and tiny, and compiling them with regex's
 // full engine was a fifth of a cold start's instructions (BENCH.md); the SDK already links it.
@@ -13,6 +15,7 @@ use regex_lite::Regex;
 use thiserror::Error;
 
 use crate::domain::alert::{Account, AlertFormat};
+use crate::ledger::ALERT_RETENTION;
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -50,6 +53,52 @@ impl Env<fn(&str) -> Option<String>> {
             .collect();
         Env::from_lookup(move |name: &str| map.get(name).cloned())
     }
+}
+
+/// `REMIND_AFTER_HOURS` when unset: a reminder a day.
+pub const DEFAULT_REMIND_AFTER_HOURS: f64 = 24.0;
+/// The shortest reminder interval, 36 seconds: shorter than any schedule, for tests and demos.
+pub const MIN_REMIND_AFTER_HOURS: f64 = 0.01;
+/// The longest reminder interval, 720 hours: the ledger keeps an alert's item
+/// [`ALERT_RETENTION`] (30 days) and a reminder is deduplicated on it; a longer interval
+/// would let the item expire first and turn the reminder into a fresh alert.
+pub const MAX_REMIND_AFTER_HOURS: f64 = ALERT_RETENTION.as_secs() as f64 / 3600.0;
+
+/// `SWEEP_CONCURRENCY` when unset.
+pub const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
+/// How many stacks a sweep checks at once, at most: each check is one or two Git sync calls,
+/// and beyond this the API's request rate throttles them (the SDK retries, the sweep gains
+/// nothing).
+pub const SWEEP_CONCURRENCY: RangeInclusive<usize> = 1..=64;
+
+/// `REMIND_AFTER_HOURS`: how long an alerted condition stays quiet before its reminder, the
+/// same for blockers (sync-watcher) and connections and hosts (connection-auditor).
+pub fn remind_after<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Duration, ConfigError> {
+    let hours = env.parsed_within(
+        "REMIND_AFTER_HOURS",
+        DEFAULT_REMIND_AFTER_HOURS,
+        MIN_REMIND_AFTER_HOURS..=MAX_REMIND_AFTER_HOURS,
+        &format!(
+            "a number of hours from {MIN_REMIND_AFTER_HOURS} to {MAX_REMIND_AFTER_HOURS}, \
+             such as 24 or 0.5"
+        ),
+    )?;
+    // Finite and within the range: from_secs_f64 cannot panic.
+    Ok(Duration::from_secs_f64(hours * 3600.0))
+}
+
+/// `SWEEP_CONCURRENCY`: how many stacks a sweep checks at once (sync-watcher,
+/// blocker-resolver).
+pub fn sweep_concurrency<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<usize, ConfigError> {
+    let (min, max) = (*SWEEP_CONCURRENCY.start(), *SWEEP_CONCURRENCY.end());
+    env.parsed_within(
+        "SWEEP_CONCURRENCY",
+        DEFAULT_SWEEP_CONCURRENCY,
+        SWEEP_CONCURRENCY,
+        &format!("a whole number from {min} to {max}"),
+    )
 }
 
 impl<F: Fn(&str) -> Option<String>> Env<F> {
@@ -253,6 +302,55 @@ mod tests {
     }
 
     const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:gitsync-guard-alerts";
+
+    #[test]
+    fn the_reminder_interval_is_bounded_by_the_alerts_retention() {
+        assert_eq!(MAX_REMIND_AFTER_HOURS, 720.0);
+        assert!(Duration::from_secs_f64(MAX_REMIND_AFTER_HOURS * 3600.0) <= ALERT_RETENTION);
+        let hours = |raw: &str| remind_after(&env(&[("REMIND_AFTER_HOURS", raw)]));
+        assert_eq!(remind_after(&env(&[])), Ok(Duration::from_secs(24 * 3600)));
+        assert_eq!(hours("0.5"), Ok(Duration::from_secs(1800)));
+        assert_eq!(hours("0.01"), Ok(Duration::from_secs(36)));
+        assert_eq!(hours("720"), Ok(Duration::from_secs(720 * 3600)));
+        for (raw, expected) in [
+            (
+                "0",
+                "environment variable REMIND_AFTER_HOURS is \"0\"; expected a number of hours \
+                 from 0.01 to 720, such as 24 or 0.5",
+            ),
+            (
+                "721",
+                "REMIND_AFTER_HOURS is \"721\"; expected a number of hours",
+            ),
+            ("-1", "REMIND_AFTER_HOURS is \"-1\""),
+            ("NaN", "REMIND_AFTER_HOURS is \"NaN\""),
+            ("inf", "REMIND_AFTER_HOURS is \"inf\""),
+            (
+                "daily",
+                "REMIND_AFTER_HOURS is \"daily\"; expected a number of hours",
+            ),
+        ] {
+            let err = hours(raw).expect_err(raw).to_string();
+            assert!(err.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_sweep_concurrency_is_a_whole_number_from_1_to_64() {
+        let concurrency = |raw: &str| sweep_concurrency(&env(&[("SWEEP_CONCURRENCY", raw)]));
+        assert_eq!(sweep_concurrency(&env(&[])), Ok(DEFAULT_SWEEP_CONCURRENCY));
+        assert_eq!(concurrency("1"), Ok(1));
+        assert_eq!(concurrency("64"), Ok(64));
+        for raw in ["0", "65", "many", "-1"] {
+            let err = concurrency(raw).expect_err(raw).to_string();
+            assert!(
+                err.contains(&format!(
+                    "SWEEP_CONCURRENCY is {raw:?}; expected a whole number from 1 to 64"
+                )),
+                "{err}"
+            );
+        }
+    }
 
     #[test]
     fn a_complete_environment_parses() {

@@ -44,6 +44,9 @@ use crate::domain::selfwatch::Job;
 #[error("the alert ledger failed: {0}")]
 pub struct LedgerError(pub String);
 
+/// How long an alert item is kept (its TTL): what makes a delivery a duplicate, and what a
+/// reminder counts its interval from.
+pub const ALERT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The partition of the auditor's status records.
 pub const STATUS_SCOPE: &str = "audit#status";
 /// Status records outlive any reminder interval; a resource gone for this long is forgotten.

@@ -20,7 +20,7 @@ use tracing::{debug, info, warn};
 use crate::domain::alert::{Alert, AlertFormat, Origin, RenderedAlert, render};
 use crate::domain::bus::{BusEvent, RenderedEvent, test_event};
 use crate::domain::selfwatch::test_alert;
-use crate::ledger::{Claim, LedgerError, LedgerKey};
+use crate::ledger::{ALERT_RETENTION, Claim, LedgerError, LedgerKey};
 use crate::ports::{AlertLedger, Clock, Notifier, NotifyError};
 
 #[derive(Debug, Clone, Copy)]
@@ -38,7 +38,7 @@ impl Default for DedupePolicy {
     fn default() -> Self {
         Self {
             lease: Duration::from_secs(45),
-            retention: Duration::from_secs(30 * 24 * 3600),
+            retention: ALERT_RETENTION,
             poll: Duration::from_millis(200),
         }
     }

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 use gitsync::adapters::{AwsOutbox, SdkGitSync, SdkStackStatus, StartError, Wiring};
-use gitsync::config::{ConfigError, Env};
+use gitsync::config::{ConfigError, Env, sweep_concurrency};
 use gitsync::domain::event::{EventError, Incoming};
 use gitsync::domain::selfwatch::Job;
 use gitsync::domain::sync::SyncStatus;
@@ -44,8 +44,6 @@ use crate::outcome::StackReport;
 use crate::rules::{RuleSet, RulesError};
 
 pub const FUNCTION_NAME: &str = "blocker-resolver";
-pub const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
-const MAX_SWEEP_CONCURRENCY: usize = 64;
 
 #[derive(Debug, Error)]
 pub enum ResolverError {
@@ -144,17 +142,7 @@ impl ResolverConfig {
         )?;
         let rules = RuleSet::parse(&text)?;
         let mode = env.parsed_or("RESOLVER_MODE", Mode::DryRun, "dry-run or enforce")?;
-        const CONCURRENCY: &str = "a whole number from 1 to 64";
-        let sweep_concurrency =
-            env.parsed_or("SWEEP_CONCURRENCY", DEFAULT_SWEEP_CONCURRENCY, CONCURRENCY)?;
-        if !(1..=MAX_SWEEP_CONCURRENCY).contains(&sweep_concurrency) {
-            return Err(ConfigError::Invalid {
-                name: "SWEEP_CONCURRENCY",
-                value: sweep_concurrency.to_string(),
-                expected: CONCURRENCY.into(),
-            }
-            .into());
-        }
+        let sweep_concurrency = sweep_concurrency(env)?;
         Ok(Self {
             rules,
             mode,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use gitsync::config::{ConfigError, Env};
+use gitsync::config::{ConfigError, DEFAULT_REMIND_AFTER_HOURS, Env, remind_after};
 
 /// The provider types ListConnections accepts as `ProviderTypeFilter`.
 pub const PROVIDER_TYPES: [&str; 5] = [
@@ -13,10 +13,6 @@ pub const PROVIDER_TYPES: [&str; 5] = [
     "GitLab",
     "GitLabSelfManaged",
 ];
-pub const DEFAULT_REMIND_AFTER_HOURS: f64 = 24.0;
-/// Status records are kept 90 days after their last write and a reminder rewrites them: a
-/// longer interval could let a record expire and turn a reminder into a fresh alert.
-pub const MAX_REMIND_AFTER_HOURS: f64 = 720.0;
 /// Enough to hide the latency of per-link and per-resource calls, low enough to stay clear
 /// of the API's request rate (the SDK retries what throttling remains).
 pub const DEFAULT_API_CONCURRENCY: usize = 8;
@@ -63,20 +59,7 @@ impl AuditSettings {
             })
             .transpose()?;
 
-        let remind_hours = env.parsed_or(
-            "REMIND_AFTER_HOURS",
-            DEFAULT_REMIND_AFTER_HOURS,
-            "a number of hours such as 24 or 0.5",
-        )?;
-        if !(remind_hours > 0.0 && remind_hours <= MAX_REMIND_AFTER_HOURS) {
-            return Err(ConfigError::Invalid {
-                name: "REMIND_AFTER_HOURS",
-                value: remind_hours.to_string(),
-                expected: format!(
-                    "a number of hours greater than 0 and at most {MAX_REMIND_AFTER_HOURS}"
-                ),
-            });
-        }
+        let remind_after = remind_after(env)?;
 
         let api_concurrency =
             env.parsed_or("API_CONCURRENCY", DEFAULT_API_CONCURRENCY, "a whole number")?;
@@ -90,7 +73,7 @@ impl AuditSettings {
 
         Ok(Self {
             provider_filter,
-            remind_after: hours(remind_hours),
+            remind_after,
             api_concurrency,
         })
     }
@@ -149,13 +132,16 @@ mod tests {
             ),
             (
                 &[("REMIND_AFTER_HOURS", "0")],
-                "REMIND_AFTER_HOURS is \"0\"; expected a number of hours greater than 0",
+                "REMIND_AFTER_HOURS is \"0\"; expected a number of hours from 0.01 to 720",
             ),
             (
                 &[("REMIND_AFTER_HOURS", "NaN")],
                 "REMIND_AFTER_HOURS is \"NaN\"",
             ),
-            (&[("REMIND_AFTER_HOURS", "721")], "at most 720"),
+            (
+                &[("REMIND_AFTER_HOURS", "721")],
+                "REMIND_AFTER_HOURS is \"721\"; expected a number of hours from 0.01 to 720",
+            ),
             (
                 &[("API_CONCURRENCY", "0")],
                 "API_CONCURRENCY is \"0\"; expected a whole number from 1 to 32",

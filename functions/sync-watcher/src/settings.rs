@@ -5,14 +5,12 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use gitsync::config::{ConfigError, Env};
+use gitsync::config::{
+    ConfigError, DEFAULT_REMIND_AFTER_HOURS, DEFAULT_SWEEP_CONCURRENCY, Env, remind_after,
+    sweep_concurrency,
+};
 use gitsync::domain::selfwatch::Job;
 
-pub const DEFAULT_REMIND_AFTER_HOURS: f64 = 24.0;
-/// Ledger items live 30 days: a longer interval would let an alert's record expire and
-/// turn a reminder into a fresh alert.
-pub const MAX_REMIND_AFTER_HOURS: f64 = 720.0;
-pub const DEFAULT_SWEEP_CONCURRENCY: usize = 8;
 /// How often each scheduled job runs, in minutes, as the template's `*EveryMinutes` parameters
 /// say (their defaults here): the report calls a job overdue after two of its periods without
 /// a complete run, as its heartbeat alarm does. At most a day, the longest the template offers.
@@ -142,20 +140,9 @@ impl WatcherSettings {
                 )?),
             ),
         ];
-        let remind_hours = env.parsed_within(
-            "REMIND_AFTER_HOURS",
-            DEFAULT_REMIND_AFTER_HOURS,
-            0.01..=MAX_REMIND_AFTER_HOURS,
-            "a number of hours from 0.01 to 720, such as 24 or 0.5",
-        )?;
         Ok(Self {
-            remind_after: Duration::from_secs_f64(remind_hours * 3600.0),
-            sweep_concurrency: env.parsed_within(
-                "SWEEP_CONCURRENCY",
-                DEFAULT_SWEEP_CONCURRENCY,
-                1..=64,
-                "a whole number from 1 to 64",
-            )?,
+            remind_after: remind_after(env)?,
+            sweep_concurrency: sweep_concurrency(env)?,
             health_report: env.parsed_or(
                 "HEALTH_REPORT",
                 defaults.health_report,
