@@ -1,8 +1,8 @@
 //! In-memory implementations of the ports, for unit and handler tests (feature `fakes`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::domain::alert::{Account, AlertFormat, Origin, RenderedAlert};
@@ -323,13 +323,24 @@ struct FakeEntry {
     claimed_at: SystemTime,
 }
 
-/// The ledger's conditional writes, on a map.
+/// The ledger's conditional writes, on a map. A clone is the same ledger, as a clone of
+/// the DynamoDB adapter is the same table: the outbox and a handler's store share one.
+#[derive(Default, Clone)]
+pub struct InMemoryLedger(Arc<LedgerMaps>);
+
 #[derive(Default)]
-pub struct InMemoryLedger {
+pub struct LedgerMaps {
     entries: Mutex<BTreeMap<LedgerKey, FakeEntry>>,
     tokens: AtomicUsize,
     statuses: Mutex<BTreeMap<String, StatusRecord>>,
     heartbeats: Mutex<BTreeMap<Job, Heartbeat>>,
+}
+
+impl std::ops::Deref for InMemoryLedger {
+    type Target = LedgerMaps;
+    fn deref(&self) -> &LedgerMaps {
+        &self.0
+    }
 }
 
 impl InMemoryLedger {
@@ -489,20 +500,21 @@ impl Clock for FixedClock {
 /// text format, and leases short enough for tests to wait them out.
 pub type FakeOutbox = Outbox<RecordingNotifier, InMemoryLedger, FixedClock>;
 
-pub fn fake_outbox(source: &'static str, now: SystemTime) -> FakeOutbox {
-    Outbox {
-        notifier: RecordingNotifier::default(),
-        ledger: InMemoryLedger::default(),
-        clock: FixedClock::at(now),
-        format: AlertFormat::Text,
-        policy: DedupePolicy {
-            lease: Duration::from_millis(200),
-            poll: Duration::from_millis(5),
-            ..DedupePolicy::default()
-        },
+/// An outbox over `store` (the same ledger: the handler's store handle is `store` itself).
+pub fn fake_outbox(source: &'static str, now: SystemTime, store: &InMemoryLedger) -> FakeOutbox {
+    Outbox::new(
+        RecordingNotifier::default(),
+        store.clone(),
+        FixedClock::at(now),
+        AlertFormat::Text,
         source,
-        origin: test_origin(),
-    }
+        test_origin(),
+    )
+    .with_policy(DedupePolicy {
+        lease: Duration::from_millis(200),
+        poll: Duration::from_millis(5),
+        ..DedupePolicy::default()
+    })
 }
 
 /// The account and region every fake outbox speaks from.

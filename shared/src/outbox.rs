@@ -86,17 +86,61 @@ pub enum Claimed {
     Done,
 }
 
-/// Renders and publishes messages once, through the ledger. Each handler holds one.
+/// Renders and publishes messages once, through the ledger. Each handler holds one, and
+/// reads and writes the ledger's other items (status records, heartbeats, entries) through
+/// its own store handle, not through the outbox.
 pub struct Outbox<N, L, C> {
-    pub notifier: N,
-    pub ledger: L,
-    pub clock: C,
-    pub format: AlertFormat,
-    pub policy: DedupePolicy,
+    notifier: N,
+    ledger: L,
+    clock: C,
+    format: AlertFormat,
+    policy: DedupePolicy,
     /// Who speaks: the function's name, in every message.
-    pub source: &'static str,
+    source: &'static str,
     /// Where it speaks from: the account and region, in every message.
-    pub origin: Origin,
+    origin: Origin,
+}
+
+impl<N, L, C> Outbox<N, L, C> {
+    /// An outbox with the default [`DedupePolicy`]. `source` is the function's name and
+    /// `origin` its account and region: every message carries them.
+    pub fn new(
+        notifier: N,
+        ledger: L,
+        clock: C,
+        format: AlertFormat,
+        source: &'static str,
+        origin: Origin,
+    ) -> Self {
+        Self {
+            notifier,
+            ledger,
+            clock,
+            format,
+            policy: DedupePolicy::default(),
+            source,
+            origin,
+        }
+    }
+
+    /// The same outbox under another policy (tests wait out shorter leases).
+    pub fn with_policy(self, policy: DedupePolicy) -> Self {
+        Self { policy, ..self }
+    }
+
+    pub fn policy(&self) -> DedupePolicy {
+        self.policy
+    }
+
+    /// Where messages go: tests read what a fake notifier recorded, or make it fail.
+    pub fn notifier(&self) -> &N {
+        &self.notifier
+    }
+
+    /// What tells the time: tests move a fixed clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
 }
 
 impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {

@@ -26,7 +26,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
-use gitsync::adapters::{AwsOutbox, SdkGitSync, SdkStackStatus, StartError, Wiring};
+use gitsync::adapters::{AwsOutbox, DynamoLedger, SdkGitSync, SdkStackStatus, StartError, Wiring};
 use gitsync::config::{ConfigError, Env, sweep_concurrency};
 use gitsync::domain::event::{EventError, Incoming};
 use gitsync::domain::selfwatch::Job;
@@ -174,16 +174,18 @@ impl Default for ResolvePolicy {
     }
 }
 
-pub struct Resolver<G, S, O> {
+pub struct Resolver<G, S, L, O> {
     pub api: G,
     pub stacks: S,
+    /// The ledger table: the resolver's entries (read) and its heartbeat.
+    pub store: L,
     pub outbox: O,
     pub config: ResolverConfig,
     pub region: String,
     pub resolve: ResolvePolicy,
 }
 
-pub type AwsResolver = Resolver<SdkGitSync, SdkStackStatus, AwsOutbox>;
+pub type AwsResolver = Resolver<SdkGitSync, SdkStackStatus, DynamoLedger, AwsOutbox>;
 
 /// Builds the resolver from the environment: once per cold start. The rules are checked
 /// first, so that a bad rule fails before any client is built.
@@ -202,7 +204,8 @@ pub async fn from_env() -> Result<AwsResolver, StartupError> {
     );
     Ok(Resolver {
         api: wiring.git_sync,
-        stacks: wiring.stacks,
+        stacks: SdkStackStatus::new(&wiring.clients),
+        store: wiring.store,
         outbox: wiring.outbox,
         config,
         region: wiring.region,
@@ -210,7 +213,7 @@ pub async fn from_env() -> Result<AwsResolver, StartupError> {
     })
 }
 
-impl<G, S, N, L, C> Resolver<G, S, Outbox<N, L, C>>
+impl<G, S, N, L, C> Resolver<G, S, L, Outbox<N, L, C>>
 where
     G: GitSyncApi,
     S: StackStatusLookup,
@@ -364,8 +367,7 @@ where
         if failures.is_empty() {
             // The heartbeat: this sweep covered every stack (its alarm counts the EMF line).
             let recorded = self
-                .outbox
-                .ledger
+                .store
                 .record_heartbeat(Job::Sweep, self.outbox.now())
                 .await;
             if let Err(err) = recorded {

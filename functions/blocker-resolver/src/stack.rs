@@ -44,7 +44,7 @@ struct StackRun<'a> {
     report: StackReport,
 }
 
-impl<G, S, N, L, C> Resolver<G, S, Outbox<N, L, C>>
+impl<G, S, N, L, C> Resolver<G, S, L, Outbox<N, L, C>>
 where
     G: GitSyncApi,
     S: StackStatusLookup,
@@ -144,7 +144,7 @@ where
         }
         let mut entries = Vec::new();
         for query in &queries {
-            entries.extend(self.outbox.ledger.entries(query).await?);
+            entries.extend(self.store.entries(query).await?);
         }
         Ok(entries)
     }

@@ -79,7 +79,7 @@ fn attribute<'a>(alert: &'a RenderedAlert, name: &str) -> Option<&'a str> {
 
 fn subjects(r: &TestResolver) -> Vec<String> {
     r.outbox
-        .notifier
+        .notifier()
         .published()
         .into_iter()
         .map(|a| a.subject)
@@ -112,7 +112,7 @@ async fn an_event_resolves_a_matching_blocker_and_reports_it_once() {
             resolved_reason: recorded("throttled", "b-1"),
         }]
     );
-    let published = r.outbox.notifier.published();
+    let published = r.outbox.notifier().published();
     assert_eq!(published.len(), 1);
     let message = &published[0];
     assert_eq!(
@@ -134,7 +134,7 @@ async fn an_event_resolves_a_matching_blocker_and_reports_it_once() {
         assert_eq!(again.published, 0);
     }
     assert_eq!(r.api.update_attempts(), 1, "resolved once");
-    assert_eq!(r.outbox.notifier.published().len(), 1, "reported once");
+    assert_eq!(r.outbox.notifier().published().len(), 1, "reported once");
 }
 
 #[tokio::test]
@@ -156,7 +156,7 @@ async fn dry_run_reports_what_enforce_would_do_and_changes_nothing() {
         "dry-run never calls UpdateSyncBlocker"
     );
     assert!(r.api.inner.blockers(STACK)[0].is_active());
-    let published = r.outbox.notifier.published();
+    let published = r.outbox.notifier().published();
     assert_eq!(published.len(), 1);
     assert_eq!(
         published[0].subject,
@@ -170,7 +170,7 @@ async fn dry_run_reports_what_enforce_would_do_and_changes_nothing() {
 
     let again = r.handle(failed_event(STACK)).await.expect("decides again");
     assert_eq!((again.tally.would_resolve, again.published), (1, 0));
-    assert_eq!(r.outbox.notifier.published().len(), 1, "reported once");
+    assert_eq!(r.outbox.notifier().published().len(), 1, "reported once");
 }
 
 #[tokio::test]
@@ -198,7 +198,7 @@ async fn blockers_no_resolve_rule_matches_are_left_alone_without_a_message() {
     );
     assert_eq!(r.api.update_attempts(), 0);
     assert_eq!(r.stacks.calls(), 0, "no rule needed the stack's status");
-    assert!(r.outbox.notifier.published().is_empty());
+    assert!(r.outbox.notifier().published().is_empty());
 }
 
 #[tokio::test]
@@ -212,9 +212,9 @@ async fn a_young_blocker_waits_for_min_age() {
     let early = r.handle(failed_event(STACK)).await.expect("decides");
     assert_eq!(early.tally.too_young, 1);
     assert_eq!(r.api.update_attempts(), 0);
-    assert!(r.outbox.notifier.published().is_empty());
+    assert!(r.outbox.notifier().published().is_empty());
 
-    r.outbox.clock.advance(Duration::from_secs(6 * 60));
+    r.outbox.clock().advance(Duration::from_secs(6 * 60));
     let later = r.handle(failed_event(STACK)).await.expect("resolves");
     assert_eq!(later.tally.resolved, 1);
 }
@@ -232,7 +232,7 @@ async fn the_stack_status_precondition_holds_back_with_one_critical_message_per_
     assert_eq!((outcome.tally.held_back, outcome.published), (2, 2));
     assert_eq!(r.api.update_attempts(), 0);
     assert_eq!(r.stacks.calls(), 1, "DescribeStacks once per stack");
-    let message = &r.outbox.notifier.published()[0];
+    let message = &r.outbox.notifier().published()[0];
     assert_eq!(
         message.subject,
         "[gitsync-guard] Blocker held back: stack payments-api"
@@ -264,7 +264,7 @@ async fn a_stack_missing_from_cloudformation_holds_back() {
     let outcome = r.handle(failed_event(STACK)).await.expect("decides");
     assert_eq!(outcome.tally.held_back, 1);
     assert!(
-        fact(&r.outbox.notifier.published()[0], "Why")
+        fact(&r.outbox.notifier().published()[0], "Why")
             .is_some_and(|why| why.starts_with("the stack does not exist in CloudFormation"))
     );
 }
@@ -298,7 +298,7 @@ async fn the_loop_guard_counts_our_earlier_resolutions_and_holds_at_its_limit() 
         ],
     );
     for (id, ago) in [("h-1", 3600), ("h-3", 7 * 3600), ("gone-1", 1800)] {
-        r.outbox.ledger.record_sent(
+        r.store.record_sent(
             LedgerKey::resolver(STACK, Mode::Enforce, ResolverItem::Resolution, id),
             now() - Duration::from_secs(ago),
         );
@@ -316,7 +316,7 @@ async fn the_loop_guard_counts_our_earlier_resolutions_and_holds_at_its_limit() 
     assert_eq!(r.api.inner.resolutions().len(), 1);
     let held = r
         .outbox
-        .notifier
+        .notifier()
         .published()
         .into_iter()
         .find(|m| m.subject.contains("held back"))
@@ -400,9 +400,9 @@ async fn a_blocker_gone_before_it_is_resolved_is_not_an_error() {
         .fail("UpdateSyncBlocker", ApiErrorKind::BlockerGone);
     let outcome = r.handle(failed_event(STACK)).await.expect("not an error");
     assert_eq!(outcome.tally.gone, 1);
-    assert!(r.outbox.notifier.published().is_empty());
+    assert!(r.outbox.notifier().published().is_empty());
     assert_eq!(
-        r.outbox.ledger.state(&LedgerKey::resolver(
+        r.store.state(&LedgerKey::resolver(
             STACK,
             Mode::Enforce,
             ResolverItem::Resolution,
@@ -419,7 +419,7 @@ async fn a_lost_message_fails_the_invocation_and_the_retry_reports_it_without_re
     r.api
         .inner
         .set_blockers(STACK, vec![active("b-1", BUSY, OLD)]);
-    r.outbox.notifier.fail_next(1);
+    r.outbox.notifier().fail_next(1);
     let err = r
         .handle(failed_event(STACK))
         .await
@@ -430,11 +430,11 @@ async fn a_lost_message_fails_the_invocation_and_the_retry_reports_it_without_re
         "{err}"
     );
     assert_eq!(r.api.inner.resolutions().len(), 1);
-    assert!(r.outbox.notifier.published().is_empty());
+    assert!(r.outbox.notifier().published().is_empty());
 
     let retry = r.handle(failed_event(STACK)).await.expect("reports late");
     assert_eq!((retry.tally.reported_late, retry.published), (1, 1));
-    let message = &r.outbox.notifier.published()[0];
+    let message = &r.outbox.notifier().published()[0];
     assert_eq!(
         message.subject,
         "[gitsync-guard] Blocker resolved: stack payments-api"
@@ -444,7 +444,7 @@ async fn a_lost_message_fails_the_invocation_and_the_retry_reports_it_without_re
         Some(recorded("busy", "b-1").as_str())
     );
     r.handle(failed_event(STACK)).await.expect("quiet");
-    assert_eq!(r.outbox.notifier.published().len(), 1);
+    assert_eq!(r.outbox.notifier().published().len(), 1);
     assert_eq!(r.api.update_attempts(), 1);
 }
 
@@ -493,7 +493,7 @@ async fn a_sweep_reads_each_stack_once_and_publishes_one_summary() {
         "DescribeStacks only for gamma and epsilon"
     );
 
-    let published = r.outbox.notifier.published();
+    let published = r.outbox.notifier().published();
     assert_eq!(published.len(), 4, "{:#?}", subjects(&r));
     let summary = published.last().expect("the summary comes last");
     assert_eq!(
@@ -517,7 +517,7 @@ async fn a_sweep_reads_each_stack_once_and_publishes_one_summary() {
     let quiet = r.handle(schedule()).await.expect("sweeps again");
     assert_eq!((quiet.published, quiet.tally.held_back), (0, 1));
     assert_eq!(
-        r.outbox.notifier.published().len(),
+        r.outbox.notifier().published().len(),
         4,
         "nothing new: no summary"
     );
@@ -540,7 +540,7 @@ async fn a_dry_run_sweep_decides_as_enforce_does() {
     assert_eq!(dry.api.update_attempts(), 0);
     assert_eq!(
         dry.outbox
-            .notifier
+            .notifier()
             .published()
             .last()
             .map(|s| s.subject.clone()),
@@ -589,7 +589,7 @@ async fn one_failing_stack_does_not_stop_the_sweep_and_the_retry_resolves_nothin
         .collect();
     assert_eq!(resolved.len(), 2);
     assert!(resolved.contains(&"a-1".into()) && resolved.contains(&"g-1".into()));
-    let summary = r.outbox.notifier.published().pop().expect("a summary");
+    let summary = r.outbox.notifier().published().pop().expect("a summary");
     assert_eq!(
         summary.subject,
         "[gitsync-guard] Sweep: 2 resolved, 0 held back, 1 failed"
@@ -636,7 +636,7 @@ async fn the_summary_lists_every_resolution_even_past_the_listed_decisions() {
     );
     assert_eq!(outcome.decisions_omitted, 21);
     assert_eq!(outcome.tally.resolved, 1);
-    let summary = r.outbox.notifier.published().pop().expect("a summary");
+    let summary = r.outbox.notifier().published().pop().expect("a summary");
     assert!(
         summary.message.contains("zz-last: z-1 (rule busy)"),
         "{}",
@@ -653,7 +653,7 @@ async fn a_sweep_with_nothing_to_do_publishes_nothing() {
         .set_blockers("alpha", vec![active("a-1", UNKNOWN, OLD)]);
     let outcome = r.handle(schedule()).await.expect("sweeps");
     assert_eq!((outcome.stacks, outcome.tally.unmatched), (2, 1));
-    assert!(r.outbox.notifier.published().is_empty());
+    assert!(r.outbox.notifier().published().is_empty());
 }
 
 #[tokio::test]
@@ -665,7 +665,7 @@ async fn an_event_and_a_sweep_at_the_same_time_resolve_and_report_once() {
         .set_blockers(STACK, vec![active("b-1", BUSY, OLD)]);
     // Both read the blocker as ACTIVE before either resolves it.
     r.api.delay_summaries(Duration::from_millis(20));
-    r.outbox.notifier.set_delay(Duration::from_millis(20));
+    r.outbox.notifier().set_delay(Duration::from_millis(20));
     let (event, sweep) = tokio::join!(r.handle(failed_event(STACK)), r.handle(schedule()));
     let (event, sweep) = (event.expect("event"), sweep.expect("sweep"));
     assert_eq!(event.tally.resolved + sweep.tally.resolved, 1);
@@ -829,11 +829,11 @@ async fn the_test_job_publishes_one_test_alert_and_touches_nothing_else() {
     let r = sweep_world(Mode::Enforce);
     let outcome = r.handle(test_job()).await.expect("publishes");
     assert_eq!(outcome.action, "test");
-    let published = r.outbox.notifier.published();
+    let published = r.outbox.notifier().published();
     assert_eq!(published.len(), 1);
     assert_eq!(attribute(&published[0], "kind"), Some("test"));
     assert_eq!(fact(&published[0], "Function"), Some("blocker-resolver"));
-    assert_eq!(r.outbox.ledger.item_count(), 0, "nothing a later run reads");
+    assert_eq!(r.store.item_count(), 0, "nothing a later run reads");
     assert_eq!(
         r.api.inner.calls("ListRepositoryLinks"),
         0,
@@ -849,17 +849,17 @@ async fn a_complete_sweep_records_its_heartbeat_and_an_incomplete_one_does_not()
     let r = resolver(RULES, Mode::Enforce);
     r.api.add_stacks("link-1", &["alpha", "beta"]);
     r.handle(schedule()).await.expect("sweeps");
-    let first = r.outbox.ledger.heartbeats().await.expect("reads");
+    let first = r.store.heartbeats().await.expect("reads");
     assert_eq!(first.len(), 1);
     assert_eq!(
         (first[0].job, first[0].completed_at),
-        (Job::Sweep, r.outbox.clock.now())
+        (Job::Sweep, r.outbox.clock().now())
     );
-    r.outbox.clock.advance(OLD);
+    r.outbox.clock().advance(OLD);
     r.api.fail_stack("beta");
     r.handle(schedule()).await.expect_err("incomplete");
     assert_eq!(
-        r.outbox.ledger.heartbeats().await.expect("reads"),
+        r.store.heartbeats().await.expect("reads"),
         first,
         "a sweep that could not read a stack is no heartbeat"
     );

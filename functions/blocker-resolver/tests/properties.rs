@@ -217,7 +217,7 @@ proptest! {
             })
             .collect();
         prop_assert_eq!(as_enforced, verdicts(&enforce_outcome));
-        prop_assert_eq!(dry.outbox.notifier.published().len(), enforce.outbox.notifier.published().len());
+        prop_assert_eq!(dry.outbox.notifier().published().len(), enforce.outbox.notifier().published().len());
     }
 
     #[test]

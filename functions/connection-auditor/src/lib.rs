@@ -15,7 +15,7 @@ pub mod settings;
 use std::collections::HashSet;
 
 use futures::{StreamExt, stream};
-use gitsync::adapters::{AwsOutbox, SdkGitSync, StartError, Wiring};
+use gitsync::adapters::{AwsOutbox, DynamoLedger, SdkGitSync, StartError, Wiring};
 use gitsync::config::Env;
 use gitsync::domain::alert::Alert;
 use gitsync::domain::connections::{Connection, Host};
@@ -148,16 +148,17 @@ impl Outcome {
     }
 }
 
-pub struct Auditor<C, G, O> {
+pub struct Auditor<C, G, L, O> {
     pub connections: C,
     pub git_sync: G,
-    /// Its ledger also keeps the status records.
+    /// The ledger table: the status records and the heartbeat.
+    pub store: L,
     pub outbox: O,
     pub settings: AuditSettings,
     pub region: String,
 }
 
-pub type AwsAuditor = Auditor<SdkGitSync, SdkGitSync, AwsOutbox>;
+pub type AwsAuditor = Auditor<SdkGitSync, SdkGitSync, DynamoLedger, AwsOutbox>;
 
 /// Builds the auditor from the environment: once per cold start.
 pub async fn from_env() -> Result<AwsAuditor, StartError> {
@@ -167,6 +168,7 @@ pub async fn from_env() -> Result<AwsAuditor, StartError> {
     Ok(Auditor {
         connections: wiring.git_sync.clone(),
         git_sync: wiring.git_sync,
+        store: wiring.store,
         outbox: wiring.outbox,
         settings,
         region: wiring.region,
@@ -191,7 +193,7 @@ struct MuteTags<'a> {
     unread: HashSet<&'a str>,
 }
 
-impl<C, G, N, L, K> Auditor<C, G, Outbox<N, L, K>>
+impl<C, G, N, L, K> Auditor<C, G, L, Outbox<N, L, K>>
 where
     C: ConnectionsApi,
     G: GitSyncApi,
@@ -234,8 +236,7 @@ where
         if result.is_ok() {
             // The heartbeat: this audit covered everything (its alarm counts the EMF line).
             let recorded = self
-                .outbox
-                .ledger
+                .store
                 .record_heartbeat(Job::Audit, self.outbox.now())
                 .await;
             if let Err(err) = recorded {
@@ -346,7 +347,7 @@ where
             self.connections.connections(provider),
             self.connections.hosts(),
             self.git_sync.repository_links(),
-            self.outbox.ledger.statuses(),
+            self.store.statuses(),
         );
         let connections = connections.map_err(|source| AuditorError::Listing {
             what: "connections (ListConnections)",
@@ -467,8 +468,8 @@ where
         stream::iter(updates)
             .map(|update| async move {
                 match &update {
-                    RecordUpdate::Save(record) => self.outbox.ledger.save_status(record).await,
-                    RecordUpdate::Forget(arn) => self.outbox.ledger.forget_status(arn).await,
+                    RecordUpdate::Save(record) => self.store.save_status(record).await,
+                    RecordUpdate::Forget(arn) => self.store.forget_status(arn).await,
                 }
             })
             .buffer_unordered(self.settings.api_concurrency)

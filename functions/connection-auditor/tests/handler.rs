@@ -7,11 +7,13 @@ use connection_auditor::{Auditor, AuditorError};
 use gitsync::domain::alert::RenderedAlert;
 use gitsync::domain::connections::{Connection, ConnectionStatus, Host};
 use gitsync::domain::sync::{RepositoryLink, SyncConfiguration};
-use gitsync::fakes::{FakeOutbox, InMemoryConnections, InMemoryGitSync, fake_outbox};
+use gitsync::fakes::{
+    FakeOutbox, InMemoryConnections, InMemoryGitSync, InMemoryLedger, fake_outbox,
+};
 use gitsync::ports::{ApiError, ApiErrorKind, ConnectionsApi, StatusStore};
 use serde_json::{Value, json};
 
-type FakeAuditor<C = InMemoryConnections> = Auditor<C, InMemoryGitSync, FakeOutbox>;
+type FakeAuditor<C = InMemoryConnections> = Auditor<C, InMemoryGitSync, InMemoryLedger, FakeOutbox>;
 
 const T0: u64 = 1_800_000_000;
 const HOUR: Duration = Duration::from_secs(3600);
@@ -48,13 +50,16 @@ fn host(id: &str, status: &str) -> Host {
 }
 
 fn auditor_with<C: ConnectionsApi>(connections: C) -> FakeAuditor<C> {
+    let store = InMemoryLedger::default();
     Auditor {
         connections,
         git_sync: InMemoryGitSync::default(),
         outbox: fake_outbox(
             connection_auditor::FUNCTION_NAME,
             SystemTime::UNIX_EPOCH + Duration::from_secs(T0),
+            &store,
         ),
+        store,
         settings: AuditSettings::default(),
         region: "us-east-1".into(),
     }
@@ -136,7 +141,7 @@ fn list_connections(auditor: &FakeAuditor, [bitbucket, data, github, ghes]: [&st
 }
 
 fn published(auditor: &FakeAuditor) -> Vec<RenderedAlert> {
-    auditor.outbox.notifier.published()
+    auditor.outbox.notifier().published()
 }
 
 fn assert_contains(alert: &RenderedAlert, expected: &[&str]) {
@@ -213,7 +218,7 @@ async fn a_status_change_a_host_failure_and_a_recovery_share_one_digest() {
         status_message: Some("subnet-0abc cannot reach github.corp.example.com".into()),
         ..host("ghes", "VPC_CONFIG_FAILED_INITIALIZATION")
     }]);
-    auditor.outbox.clock.advance(HOUR);
+    auditor.outbox.clock().advance(HOUR);
 
     let outcome = auditor.handle(schedule()).await.expect("audits");
     assert_eq!((outcome.changes, outcome.unhealthy_hosts), (3, 1));
@@ -242,11 +247,11 @@ async fn a_status_change_a_host_failure_and_a_recovery_share_one_digest() {
 async fn a_reminder_comes_after_the_interval_and_not_before() {
     let auditor = demo();
     auditor.handle(schedule()).await.expect("first run");
-    auditor.outbox.clock.advance(23 * HOUR);
+    auditor.outbox.clock().advance(23 * HOUR);
     let early = auditor.handle(schedule()).await.expect("audits");
     assert_eq!(early.digest, "none");
 
-    auditor.outbox.clock.advance(HOUR);
+    auditor.outbox.clock().advance(HOUR);
     let due = auditor.handle(schedule()).await.expect("audits");
     assert_eq!((due.changes, due.digest), (2, "published"));
     let alerts = published(&auditor);
@@ -264,7 +269,7 @@ async fn a_reminder_comes_after_the_interval_and_not_before() {
         ],
     );
 
-    auditor.outbox.clock.advance(HOUR);
+    auditor.outbox.clock().advance(HOUR);
     auditor.handle(schedule()).await.expect("audits");
     assert_eq!(
         published(&auditor).len(),
@@ -278,7 +283,7 @@ async fn a_recovery_is_announced_once_and_a_later_incident_alerts_again() {
     let auditor = demo();
     auditor.handle(schedule()).await.expect("first run");
     list_connections(&auditor, ["AVAILABLE"; 4]);
-    auditor.outbox.clock.advance(HOUR);
+    auditor.outbox.clock().advance(HOUR);
     let recovered = auditor.handle(schedule()).await.expect("audits");
     assert_eq!(recovered.changes, 2);
     auditor.handle(schedule()).await.expect("audits");
@@ -291,7 +296,7 @@ async fn a_recovery_is_announced_once_and_a_later_incident_alerts_again() {
     assert_eq!(attribute(&alerts[1], "severity"), Some("info"));
 
     // The very same breakage as the first run: a new incident, not a duplicate of it.
-    auditor.outbox.clock.advance(HOUR);
+    auditor.outbox.clock().advance(HOUR);
     list_connections(&auditor, ["ERROR", "PENDING", "AVAILABLE", "AVAILABLE"]);
     let again = auditor.handle(schedule()).await.expect("audits");
     assert_eq!(again.digest, "published", "{again:?}");
@@ -410,43 +415,29 @@ async fn unknown_stacks_are_reported_and_fail_the_run_after_the_digest() {
 #[tokio::test]
 async fn a_failed_publish_saves_nothing_and_the_retry_sends_the_same_digest() {
     let auditor = demo();
-    auditor.outbox.notifier.fail_next(1);
+    auditor.outbox.notifier().fail_next(1);
     let err = auditor.handle(schedule()).await.expect_err("not published");
     assert!(
         matches!(err, AuditorError::Publish { changes: 2, .. }),
         "{err}"
     );
-    assert!(
-        auditor
-            .outbox
-            .ledger
-            .statuses()
-            .await
-            .expect("records")
-            .is_empty()
-    );
+    assert!(auditor.store.statuses().await.expect("records").is_empty());
     assert!(published(&auditor).is_empty());
 
-    auditor.outbox.clock.advance(Duration::from_secs(90));
+    auditor.outbox.clock().advance(Duration::from_secs(90));
     let retry = auditor.handle(schedule()).await.expect("retry publishes");
     assert_eq!(retry.digest, "published");
     assert_eq!(published(&auditor).len(), 1);
-    assert_eq!(
-        auditor
-            .outbox
-            .ledger
-            .statuses()
-            .await
-            .expect("records")
-            .len(),
-        2
-    );
+    assert_eq!(auditor.store.statuses().await.expect("records").len(), 2);
 }
 
 #[tokio::test]
 async fn concurrent_runs_send_one_digest() {
     let auditor = demo();
-    auditor.outbox.notifier.set_delay(Duration::from_millis(30));
+    auditor
+        .outbox
+        .notifier()
+        .set_delay(Duration::from_millis(30));
     let (a, b, c) = tokio::join!(
         auditor.handle(schedule()),
         auditor.handle(schedule()),
@@ -500,7 +491,7 @@ async fn a_failed_listing_is_an_error_and_alerts_nothing() {
     );
     let diagnostic = lambda_runtime::Diagnostic::from(err);
     assert_eq!(diagnostic.error_type, "ListingFailed");
-    assert!(auditor.outbox.notifier.published().is_empty());
+    assert!(auditor.outbox.notifier().published().is_empty());
 }
 
 #[tokio::test]
@@ -523,7 +514,7 @@ async fn a_provider_filter_audits_only_that_provider_and_forgets_no_other_record
         (2, 0, 0),
         "GitHub connections only; the GHES host is out of scope"
     );
-    let records = filtered.outbox.ledger.statuses().await.expect("records");
+    let records = filtered.store.statuses().await.expect("records");
     assert!(
         records.iter().any(|r| r.arn == connection_arn("bitbucket")),
         "the Bitbucket record is not taken for deleted"
@@ -568,7 +559,7 @@ async fn other_events_are_ignored_and_junk_is_an_error() {
     assert_eq!(auditor.git_sync.calls("ListRepositoryLinks"), 0);
     let err = auditor.handle(json!([1])).await.expect_err("junk");
     assert!(err.to_string().contains("not a JSON object"), "{err}");
-    assert!(auditor.outbox.notifier.published().is_empty());
+    assert!(auditor.outbox.notifier().published().is_empty());
 }
 
 /// The sample events shipped in events/connection-auditor start an audit.
@@ -608,7 +599,7 @@ async fn the_test_job_publishes_one_test_alert_and_audits_nothing() {
         .await
         .expect("publishes");
     assert_eq!(outcome.action, "test");
-    let published = auditor.outbox.notifier.published();
+    let published = auditor.outbox.notifier().published();
     assert_eq!(published.len(), 1, "the test alert, no digest");
     assert!(
         published[0]
@@ -616,7 +607,7 @@ async fn the_test_job_publishes_one_test_alert_and_audits_nothing() {
             .contains(&("kind".to_owned(), "test".to_owned()))
     );
     assert!(published[0].message.contains("connection-auditor"));
-    assert_eq!(auditor.outbox.ledger.item_count(), 0, "no status saved");
+    assert_eq!(auditor.store.item_count(), 0, "no status saved");
 }
 
 #[tokio::test]
@@ -625,19 +616,13 @@ async fn a_complete_audit_records_its_heartbeat_and_a_failed_listing_does_not() 
     use gitsync::ports::HeartbeatStore;
     let auditor = demo();
     auditor.handle(schedule()).await.expect("audits");
-    let beats = auditor.outbox.ledger.heartbeats().await.expect("reads");
+    let beats = auditor.store.heartbeats().await.expect("reads");
     assert_eq!(beats.len(), 1);
     assert_eq!(beats[0].job, Job::Audit);
     let blind = auditor_with(UnreachableConnections);
     blind.handle(schedule()).await.expect_err("listing failed");
     assert!(
-        blind
-            .outbox
-            .ledger
-            .heartbeats()
-            .await
-            .expect("reads")
-            .is_empty(),
+        blind.store.heartbeats().await.expect("reads").is_empty(),
         "an audit that could not list is no heartbeat"
     );
 }

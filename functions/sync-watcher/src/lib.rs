@@ -16,7 +16,7 @@ mod sweep;
 
 use std::time::UNIX_EPOCH;
 
-use gitsync::adapters::{AwsOutbox, SdkGitSync, StartError, Wiring};
+use gitsync::adapters::{AwsOutbox, DynamoLedger, SdkGitSync, StartError, Wiring};
 use gitsync::config::Env;
 use gitsync::domain::event::{EventError, Incoming, RepositorySyncEvent};
 use gitsync::domain::sync::SyncStatus;
@@ -219,16 +219,18 @@ impl Outcome {
     }
 }
 
-pub struct Watcher<G, K, O> {
+pub struct Watcher<G, K, L, O> {
     pub api: G,
     /// The connection side of the API, for the report's hosts.
     pub connections: K,
+    /// The ledger table: heartbeats, status records, and the alert entries it reads and closes.
+    pub store: L,
     pub outbox: O,
     pub region: String,
     pub settings: WatcherSettings,
 }
 
-pub type AwsWatcher = Watcher<SdkGitSync, SdkGitSync, AwsOutbox>;
+pub type AwsWatcher = Watcher<SdkGitSync, SdkGitSync, DynamoLedger, AwsOutbox>;
 
 /// Builds the watcher from the environment: once per cold start.
 pub async fn from_env() -> Result<AwsWatcher, StartError> {
@@ -238,13 +240,14 @@ pub async fn from_env() -> Result<AwsWatcher, StartError> {
     Ok(Watcher {
         connections: wiring.git_sync.clone(),
         api: wiring.git_sync,
+        store: wiring.store,
         outbox: wiring.outbox,
         region: wiring.region,
         settings,
     })
 }
 
-impl<G, K, N, L, C> Watcher<G, K, Outbox<N, L, C>>
+impl<G, K, N, L, C> Watcher<G, K, L, Outbox<N, L, C>>
 where
     G: GitSyncApi,
     K: ConnectionsApi,

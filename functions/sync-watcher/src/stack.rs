@@ -62,7 +62,7 @@ struct Alerted {
     published: bool,
 }
 
-impl<G, N, L, C, K> Watcher<G, K, Outbox<N, L, C>>
+impl<G, N, L, C, K> Watcher<G, K, L, Outbox<N, L, C>>
 where
     G: GitSyncApi,
     N: Notifier,
@@ -231,8 +231,7 @@ where
                 first: err,
             })?;
         for id in &ids {
-            self.outbox
-                .ledger
+            self.store
                 .close(&LedgerKey::blocker_alert(stack, id))
                 .await?;
         }
@@ -245,7 +244,7 @@ where
     /// The blockers of a stack alerted and not yet closed by a recovery.
     async fn open_blocker_alerts(&self, stack: &str) -> Result<Vec<Alerted>, LedgerError> {
         let query = LedgerQuery::blocker_alerts(stack);
-        let entries = self.outbox.ledger.entries(&query).await?;
+        let entries = self.store.entries(&query).await?;
         Ok(entries
             .iter()
             .filter(|entry| entry.is_open())

@@ -93,7 +93,7 @@ impl SweepFindings {
     }
 }
 
-impl<G, K, N, L, C> Watcher<G, K, Outbox<N, L, C>>
+impl<G, K, N, L, C> Watcher<G, K, L, Outbox<N, L, C>>
 where
     G: GitSyncApi,
     K: ConnectionsApi,
@@ -163,11 +163,7 @@ where
     async fn complete(&self, findings: &SweepFindings) -> Result<(), WatcherError> {
         let now = self.outbox.now();
         let (records, heartbeats) = tokio::try_join!(self.unhealthy_resources(), async {
-            self.outbox
-                .ledger
-                .heartbeats()
-                .await
-                .map_err(WatcherError::from)
+            self.store.heartbeats().await.map_err(WatcherError::from)
         })?;
         let event = snapshot::event(&Snapshot {
             now,
@@ -182,7 +178,7 @@ where
             .await
             .map_err(WatcherError::Snapshot)?;
         // The heartbeat: this sweep covered every stack (its alarm counts the EMF line).
-        self.outbox.ledger.record_heartbeat(Job::Watch, now).await?;
+        self.store.record_heartbeat(Job::Watch, now).await?;
         Ok(())
     }
 
@@ -200,7 +196,7 @@ where
             return Ok("off");
         }
         let key = LedgerKey::health_report(&day);
-        let ticket = match self.outbox.claim(&key, self.outbox.policy.lease).await? {
+        let ticket = match self.outbox.claim(&key, self.outbox.policy().lease).await? {
             Claimed::Acquired(ticket) => ticket,
             Claimed::Done | Claimed::InFlight => return Ok("already-sent"),
         };
@@ -244,7 +240,7 @@ where
         findings: &SweepFindings,
         now: SystemTime,
     ) -> Result<Vec<JobHealth>, WatcherError> {
-        let mut heartbeats = self.outbox.ledger.heartbeats().await?;
+        let mut heartbeats = self.store.heartbeats().await?;
         if findings.failures.is_empty() {
             let first = heartbeats
                 .iter()
@@ -267,7 +263,7 @@ where
 
     /// The connections and hosts connection-auditor last saw unhealthy.
     async fn unhealthy_resources(&self) -> Result<Vec<StatusRecord>, WatcherError> {
-        let mut records = self.outbox.ledger.statuses().await?;
+        let mut records = self.store.statuses().await?;
         records.retain(|record| !record.is_healthy());
         records.sort_by(|a, b| a.arn.cmp(&b.arn));
         Ok(records)
@@ -293,29 +289,28 @@ where
     ) -> Vec<Decision> {
         let since = now.checked_sub(DECISIONS_WINDOW).unwrap_or(UNIX_EPOCH);
         let stacks = inventory.stacks();
-        let per_stack: Vec<Vec<Decision>> =
-            stream::iter(&stacks)
-                .map(|stack| async move {
-                    let query = LedgerQuery::resolver_decisions(stack);
-                    let entries = self.outbox.ledger.entries(&query).await.unwrap_or_else(|err| {
+        let per_stack: Vec<Vec<Decision>> = stream::iter(&stacks)
+            .map(|stack| async move {
+                let query = LedgerQuery::resolver_decisions(stack);
+                let entries = self.store.entries(&query).await.unwrap_or_else(|err| {
                     warn!(stack, error = %err, "the report lists no decision of this stack");
                     Vec::new()
                 });
-                    entries
-                        .iter()
-                        .filter(|entry| entry.claimed_at >= since)
-                        .filter_map(|entry| {
-                            Some(Decision::new(
-                                stack,
-                                entry.resolver_decision()?,
-                                entry.claimed_at,
-                            ))
-                        })
-                        .collect()
-                })
-                .buffer_unordered(self.settings.sweep_concurrency)
-                .collect()
-                .await;
+                entries
+                    .iter()
+                    .filter(|entry| entry.claimed_at >= since)
+                    .filter_map(|entry| {
+                        Some(Decision::new(
+                            stack,
+                            entry.resolver_decision()?,
+                            entry.claimed_at,
+                        ))
+                    })
+                    .collect()
+            })
+            .buffer_unordered(self.settings.sweep_concurrency)
+            .collect()
+            .await;
         per_stack.into_iter().flatten().collect()
     }
 }

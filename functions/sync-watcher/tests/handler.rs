@@ -9,26 +9,31 @@ use gitsync::domain::sync::{
     BlockerStatus, RepositoryLink, SyncAttempt, SyncAttemptEvent, SyncBlocker, SyncConfiguration,
     SyncStatus,
 };
-use gitsync::fakes::{FakeOutbox, InMemoryConnections, InMemoryGitSync, fake_outbox};
+use gitsync::fakes::{
+    FakeOutbox, InMemoryConnections, InMemoryGitSync, InMemoryLedger, fake_outbox,
+};
 use gitsync::ledger::{EntryState, LedgerKey, ResolverItem, StatusRecord};
 use gitsync::ports::{ApiErrorKind, Clock, HeartbeatStore, StatusStore};
 use serde_json::{Value, json};
 use sync_watcher::settings::{HealthReport, WatcherSettings};
 use sync_watcher::{Watcher, WatcherError};
 
-type FakeWatcher = Watcher<InMemoryGitSync, InMemoryConnections, FakeOutbox>;
+type FakeWatcher = Watcher<InMemoryGitSync, InMemoryConnections, InMemoryLedger, FakeOutbox>;
 
 const STACK: &str = "payments-api";
 const T0: u64 = 1_800_000_000;
 
 fn watcher() -> FakeWatcher {
+    let store = InMemoryLedger::default();
     Watcher {
         api: InMemoryGitSync::default(),
         connections: InMemoryConnections::default(),
         outbox: fake_outbox(
             sync_watcher::FUNCTION_NAME,
             SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + 600),
+            &store,
         ),
+        store,
         region: "us-east-1".into(),
         settings: WatcherSettings::default(),
     }
@@ -86,7 +91,7 @@ async fn a_new_blocker_is_alerted_once_across_duplicate_events() {
         let again = w.handle(resource_event("FAILED")).await.expect("handles");
         assert_eq!((again.published, again.already_sent), (0, 1));
     }
-    let published = w.outbox.notifier.published();
+    let published = w.outbox.notifier().published();
     assert_eq!(published.len(), 1);
     let alert = &published[0];
     assert_eq!(
@@ -112,7 +117,7 @@ async fn concurrent_duplicates_alert_once() {
     let w = watcher();
     w.api
         .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
-    w.outbox.notifier.set_delay(Duration::from_millis(30));
+    w.outbox.notifier().set_delay(Duration::from_millis(30));
     let (a, b, c) = tokio::join!(
         w.handle(resource_event("FAILED")),
         w.handle(resource_event("FAILED")),
@@ -121,7 +126,7 @@ async fn concurrent_duplicates_alert_once() {
     for outcome in [a, b, c] {
         outcome.expect("no invocation fails");
     }
-    assert_eq!(w.outbox.notifier.published().len(), 1);
+    assert_eq!(w.outbox.notifier().published().len(), 1);
 }
 
 #[tokio::test]
@@ -134,7 +139,7 @@ async fn a_failed_publish_fails_the_invocation_and_the_retry_delivers() {
             blocker("b-2", BlockerStatus::Active),
         ],
     );
-    w.outbox.notifier.fail_next(1);
+    w.outbox.notifier().fail_next(1);
     let err = w
         .handle(resource_event("FAILED"))
         .await
@@ -144,13 +149,13 @@ async fn a_failed_publish_fails_the_invocation_and_the_retry_delivers() {
             .contains("1 of 2 alerts for stack payments-api were not published"),
         "{err}"
     );
-    assert_eq!(w.outbox.notifier.published().len(), 1);
+    assert_eq!(w.outbox.notifier().published().len(), 1);
     let retry = w
         .handle(resource_event("FAILED"))
         .await
         .expect("retry succeeds");
     assert_eq!((retry.published, retry.already_sent), (1, 1));
-    assert_eq!(w.outbox.notifier.published().len(), 2);
+    assert_eq!(w.outbox.notifier().published().len(), 2);
 }
 
 #[tokio::test]
@@ -170,7 +175,7 @@ async fn recovery_is_announced_once_and_closes_the_entries() {
     let again = w.handle(resource_event("SUCCEEDED")).await.expect("quiet");
     assert!(!again.recovered);
     assert_eq!(again.published, 0);
-    let published = w.outbox.notifier.published();
+    let published = w.outbox.notifier().published();
     assert_eq!(published.len(), 2);
     assert_eq!(
         published[1].subject,
@@ -183,8 +188,7 @@ async fn recovery_is_announced_once_and_closes_the_entries() {
             .contains(&("kind".into(), "recovery".into()))
     );
     assert_eq!(
-        w.outbox
-            .ledger
+        w.store
             .state(&LedgerKey::blocker_alert("payments-api", "b-1")),
         Some(EntryState::Closed)
     );
@@ -200,7 +204,7 @@ async fn a_stack_that_never_alerted_gets_no_recovery_notice() {
         .await
         .expect("handles");
     assert_eq!((outcome.published, outcome.recovered), (0, false));
-    assert!(w.outbox.notifier.published().is_empty());
+    assert!(w.outbox.notifier().published().is_empty());
 }
 
 #[tokio::test]
@@ -229,7 +233,7 @@ async fn a_failed_repository_sync_is_alerted_once_with_its_events() {
     for _ in 0..2 {
         w.handle(event.clone()).await.expect("handles");
     }
-    let published = w.outbox.notifier.published();
+    let published = w.outbox.notifier().published();
     assert_eq!(published.len(), 1);
     assert!(published[0].message.contains("deployment file not found"));
     assert!(
@@ -251,7 +255,7 @@ async fn other_events_are_ignored_successfully() {
         assert_eq!(outcome.action, "ignored");
     }
     assert_eq!(w.api.calls("GetSyncBlockerSummary"), 0);
-    assert!(w.outbox.notifier.published().is_empty());
+    assert!(w.outbox.notifier().published().is_empty());
 }
 
 #[tokio::test]
@@ -306,7 +310,7 @@ async fn a_missing_sync_attempt_does_not_cost_the_alert() {
         .expect("alerts anyway");
     assert_eq!(outcome.published, 1);
     assert!(
-        w.outbox.notifier.published()[0]
+        w.outbox.notifier().published()[0]
             .message
             .contains("--region us-east-1")
     );
@@ -370,7 +374,7 @@ fn under_git_sync(w: &FakeWatcher, stacks: &[&str]) {
 
 fn subjects(w: &FakeWatcher) -> Vec<String> {
     w.outbox
-        .notifier
+        .notifier()
         .published()
         .into_iter()
         .map(|alert| alert.subject)
@@ -412,11 +416,11 @@ async fn the_event_and_the_sweep_together_alert_once() {
     under_git_sync(&w, &[STACK]);
     w.api
         .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
-    w.outbox.notifier.set_delay(Duration::from_millis(30));
+    w.outbox.notifier().set_delay(Duration::from_millis(30));
     let (sweep, event) = tokio::join!(w.handle(schedule()), w.handle(resource_event("FAILED")));
     sweep.expect("sweeps");
     event.expect("handles");
-    assert_eq!(w.outbox.notifier.published().len(), 1);
+    assert_eq!(w.outbox.notifier().published().len(), 1);
 }
 
 #[tokio::test]
@@ -427,17 +431,17 @@ async fn a_blocker_still_active_is_reminded_once_per_interval_and_not_after_it_i
     w.api
         .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
     w.handle(schedule()).await.expect("alerts");
-    w.outbox.clock.advance(23 * HOUR);
+    w.outbox.clock().advance(23 * HOUR);
     w.handle(schedule()).await.expect("too early");
-    assert_eq!(w.outbox.notifier.published().len(), 1);
-    w.outbox.clock.advance(HOUR);
+    assert_eq!(w.outbox.notifier().published().len(), 1);
+    w.outbox.clock().advance(HOUR);
     for _ in 0..2 {
         w.handle(schedule()).await.expect("reminds");
         w.handle(resource_event("FAILED"))
             .await
             .expect("a duplicate path");
     }
-    let published = w.outbox.notifier.published();
+    let published = w.outbox.notifier().published();
     assert_eq!(published.len(), 2, "one reminder in the first interval");
     let reminder = &published[1];
     assert_eq!(
@@ -460,16 +464,16 @@ async fn a_blocker_still_active_is_reminded_once_per_interval_and_not_after_it_i
             reminder.message
         );
     }
-    w.outbox.clock.advance(24 * HOUR);
+    w.outbox.clock().advance(24 * HOUR);
     w.handle(schedule()).await.expect("reminds again");
     assert_eq!(
-        w.outbox.notifier.published().len(),
+        w.outbox.notifier().published().len(),
         3,
         "one more in the second interval"
     );
     w.api
         .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Resolved)]);
-    w.outbox.clock.advance(24 * HOUR);
+    w.outbox.clock().advance(24 * HOUR);
     w.handle(schedule()).await.expect("recovers");
     let subjects = subjects(&w);
     assert_eq!(subjects.len(), 4);
@@ -477,10 +481,10 @@ async fn a_blocker_still_active_is_reminded_once_per_interval_and_not_after_it_i
         subjects[3],
         "[gitsync-guard] Git sync recovered: stack payments-api"
     );
-    w.outbox.clock.advance(48 * HOUR);
+    w.outbox.clock().advance(48 * HOUR);
     w.handle(schedule()).await.expect("quiet");
     assert_eq!(
-        w.outbox.notifier.published().len(),
+        w.outbox.notifier().published().len(),
         4,
         "no reminder after the recovery"
     );
@@ -502,12 +506,11 @@ async fn the_daily_report_lists_what_is_wrong_once_a_day() {
     under_git_sync(&w, &[STACK, "orders-api"]);
     w.api
         .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
-    w.outbox
-        .ledger
+    w.store
         .save_status(&unhealthy_connection())
         .await
         .expect("saved");
-    w.outbox.ledger.record_sent(
+    w.store.record_sent(
         LedgerKey::resolver("orders-api", Mode::Enforce, ResolverItem::Resolution, "b-9"),
         SystemTime::UNIX_EPOCH + Duration::from_secs(T0 - 3600),
     );
@@ -516,7 +519,7 @@ async fn the_daily_report_lists_what_is_wrong_once_a_day() {
     w.handle(schedule()).await.expect("sweeps again");
     let reports: Vec<_> = w
         .outbox
-        .notifier
+        .notifier()
         .published()
         .into_iter()
         .filter(|alert| alert.attributes.contains(&("kind".into(), "report".into())))
@@ -540,7 +543,7 @@ async fn the_daily_report_lists_what_is_wrong_once_a_day() {
             report.message
         );
     }
-    w.outbox.clock.advance(24 * HOUR);
+    w.outbox.clock().advance(24 * HOUR);
     let next_day = w.handle(schedule()).await.expect("sweeps");
     assert_eq!(
         next_day.report,
@@ -555,14 +558,14 @@ async fn a_healthy_day_sends_no_report_unless_always_and_none_when_off() {
     under_git_sync(&w, &[STACK]);
     let outcome = w.handle(schedule()).await.expect("sweeps");
     assert_eq!(outcome.report, Some("healthy"));
-    assert!(w.outbox.notifier.published().is_empty());
+    assert!(w.outbox.notifier().published().is_empty());
     w.settings.health_report = HealthReport::Always;
-    w.outbox.clock.advance(24 * HOUR);
+    w.outbox.clock().advance(24 * HOUR);
     other_jobs_ran(&w).await;
     w.handle(schedule()).await.expect("sweeps");
     assert_eq!(subjects(&w), ["[gitsync-guard] Git sync health: all clear"]);
     w.settings.health_report = HealthReport::Off;
-    w.outbox.clock.advance(24 * HOUR);
+    w.outbox.clock().advance(24 * HOUR);
     w.api
         .set_blockers(STACK, vec![blocker("b-1", BlockerStatus::Active)]);
     let off = w.handle(schedule()).await.expect("sweeps");
@@ -573,12 +576,8 @@ async fn a_healthy_day_sends_no_report_unless_always_and_none_when_off() {
 /// blocker-resolver's sweep and connection-auditor's audit completed just now.
 async fn other_jobs_ran(w: &FakeWatcher) {
     for job in [Job::Sweep, Job::Audit] {
-        let now = w.outbox.clock.now();
-        w.outbox
-            .ledger
-            .record_heartbeat(job, now)
-            .await
-            .expect("records");
+        let now = w.outbox.clock().now();
+        w.store.record_heartbeat(job, now).await.expect("records");
     }
 }
 
@@ -587,15 +586,15 @@ async fn a_complete_sweep_records_its_heartbeat_and_an_incomplete_one_does_not()
     let w = watcher();
     under_git_sync(&w, &[STACK]);
     w.handle(schedule()).await.expect("sweeps");
-    let first = w.outbox.ledger.heartbeats().await.expect("reads");
+    let first = w.store.heartbeats().await.expect("reads");
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].job, Job::Watch);
-    assert_eq!(first[0].completed_at, w.outbox.clock.now());
-    w.outbox.clock.advance(HOUR);
+    assert_eq!(first[0].completed_at, w.outbox.clock().now());
+    w.outbox.clock().advance(HOUR);
     w.api
         .fail("GetSyncBlockerSummary", ApiErrorKind::AccessDenied);
     w.handle(schedule()).await.expect_err("incomplete");
-    let after = w.outbox.ledger.heartbeats().await.expect("reads");
+    let after = w.store.heartbeats().await.expect("reads");
     assert_eq!(
         after, first,
         "a sweep that could not read a stack is no heartbeat"
@@ -610,12 +609,11 @@ async fn the_report_flags_a_job_that_stopped_and_says_when_each_last_completed()
     w.handle(schedule())
         .await
         .expect("sweeps: healthy, no report");
-    assert!(w.outbox.notifier.published().is_empty());
+    assert!(w.outbox.notifier().published().is_empty());
     // A day later the auditor still runs, blocker-resolver's sweep has not run since.
-    w.outbox.clock.advance(24 * HOUR);
-    let now = w.outbox.clock.now();
-    w.outbox
-        .ledger
+    w.outbox.clock().advance(24 * HOUR);
+    let now = w.outbox.clock().now();
+    w.store
         .record_heartbeat(Job::Audit, now)
         .await
         .expect("records");
@@ -625,7 +623,7 @@ async fn the_report_flags_a_job_that_stopped_and_says_when_each_last_completed()
         Some("published"),
         "an overdue job is unhealthy"
     );
-    let published = w.outbox.notifier.published();
+    let published = w.outbox.notifier().published();
     let report = published.last().expect("the report");
     assert_eq!(
         report.subject,
@@ -655,7 +653,7 @@ async fn the_test_job_publishes_one_test_alert_and_writes_nothing() {
         .await
         .expect("publishes");
     assert_eq!(outcome.action, "test");
-    let published = w.outbox.notifier.published();
+    let published = w.outbox.notifier().published();
     assert_eq!(published.len(), 1, "the test alert only, no blocker alert");
     assert!(
         published[0]
@@ -663,7 +661,7 @@ async fn the_test_job_publishes_one_test_alert_and_writes_nothing() {
             .contains(&("kind".to_owned(), "test".to_owned()))
     );
     assert!(published[0].message.contains("sync-watcher"));
-    assert_eq!(w.outbox.ledger.item_count(), 0, "nothing a later run reads");
+    assert_eq!(w.store.item_count(), 0, "nothing a later run reads");
     assert_eq!(w.api.calls("GetSyncBlockerSummary"), 0, "no Git sync call");
 }
 
@@ -691,7 +689,7 @@ async fn a_new_blocker_and_a_complete_sweep_put_their_events_once() {
         .await
         .expect("a duplicate");
     w.handle(schedule()).await.expect("sweeps");
-    let events = w.outbox.notifier.events();
+    let events = w.outbox.notifier().events();
     let types: Vec<&str> = events.iter().map(|event| event.detail_type).collect();
     assert_eq!(
         types,

@@ -20,7 +20,7 @@ use crate::config::{CommonConfig, ConfigError, Env};
 use crate::domain::alert::Origin;
 use crate::domain::alert::RenderedAlert;
 use crate::domain::bus::RenderedEvent;
-use crate::outbox::{DedupePolicy, Outbox};
+use crate::outbox::Outbox;
 use crate::ports::{Notifier, NotifyError, SystemClock};
 
 /// The outbox every function holds in production.
@@ -57,12 +57,17 @@ pub enum StartError {
     Clients(#[from] ClientsError),
 }
 
-/// What every function builds once per cold start: its configuration and the AWS adapters.
+/// What every function builds once per cold start: its configuration and the adapters all
+/// three call. A function that calls another service builds its client from `clients`
+/// (blocker-resolver: [`SdkStackStatus`]).
 pub struct Wiring {
     pub config: CommonConfig,
     pub region: String,
+    pub clients: AwsClients,
     pub git_sync: SdkGitSync,
-    pub stacks: SdkStackStatus,
+    /// The ledger table, for what is not the outbox's claim and publish: status records,
+    /// heartbeats, reading and closing entries. The same table as the outbox's.
+    pub store: DynamoLedger,
     pub outbox: AwsOutbox,
 }
 
@@ -78,25 +83,27 @@ impl Wiring {
             account: config.account.clone(),
             region: clients.region(),
         };
+        let store = DynamoLedger::new(&clients, &config.ledger_table);
+        let channels = Channels {
+            topic: SnsNotifier::new(&clients, &config.alert_topic_arn),
+            bus: config
+                .event_bus
+                .as_ref()
+                .map(|bus| EventBridgeBus::new(&clients, bus)),
+        };
         Ok(Self {
             region: clients.region(),
             git_sync: SdkGitSync::new(&clients),
-            stacks: SdkStackStatus::new(&clients),
-            outbox: Outbox {
-                notifier: Channels {
-                    topic: SnsNotifier::new(&clients, &config.alert_topic_arn),
-                    bus: config
-                        .event_bus
-                        .as_ref()
-                        .map(|bus| EventBridgeBus::new(&clients, bus)),
-                },
-                ledger: DynamoLedger::new(&clients, &config.ledger_table),
-                clock: SystemClock,
-                format: config.alert_format,
-                policy: DedupePolicy::default(),
+            outbox: Outbox::new(
+                channels,
+                store.clone(),
+                SystemClock,
+                config.alert_format,
                 source,
                 origin,
-            },
+            ),
+            store,
+            clients,
             config,
         })
     }

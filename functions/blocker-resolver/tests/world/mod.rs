@@ -13,7 +13,7 @@ use blocker_resolver::{Mode, ResolvePolicy, Resolver, ResolverConfig};
 use gitsync::domain::sync::{
     BlockerStatus, RepositoryLink, SyncAttempt, SyncBlocker, SyncConfiguration,
 };
-use gitsync::fakes::{FakeOutbox, InMemoryGitSync, InMemoryStacks, fake_outbox};
+use gitsync::fakes::{FakeOutbox, InMemoryGitSync, InMemoryLedger, InMemoryStacks, fake_outbox};
 use gitsync::ports::{ApiError, ApiErrorKind, GitSyncApi, StackStatusLookup};
 
 /// What the tests' rules record on a blocker they resolve (`resolved_reason`).
@@ -202,13 +202,15 @@ impl StackStatusLookup for CountingStacks {
     }
 }
 
-pub type TestResolver = Resolver<TestGitSync, CountingStacks, FakeOutbox>;
+pub type TestResolver = Resolver<TestGitSync, CountingStacks, InMemoryLedger, FakeOutbox>;
 
 pub fn resolver(rules: &str, mode: Mode) -> TestResolver {
+    let store = InMemoryLedger::default();
     Resolver {
         api: TestGitSync::default(),
         stacks: CountingStacks::default(),
-        outbox: fake_outbox(blocker_resolver::FUNCTION_NAME, now()),
+        outbox: fake_outbox(blocker_resolver::FUNCTION_NAME, now(), &store),
+        store,
         config: ResolverConfig {
             rules: RuleSet::parse(rules).expect("the test's rules are valid"),
             mode,
