@@ -19,9 +19,11 @@ pub const MAX_REPORT_ITEMS: usize = 100;
 /// How far back the report lists blocker-resolver's decisions.
 pub const DECISIONS_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
-/// One ACTIVE blocker the sweep found.
+/// One ACTIVE blocker the sweep found, and its stack (a stack with several is listed once
+/// per blocker). Not `gitsync::domain::blocker_alert::BlockedStack`, which is a stack and its
+/// region, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockedStack {
+pub struct ActiveBlocker {
     pub stack: String,
     pub blocker: SyncBlocker,
 }
@@ -59,7 +61,7 @@ impl Decision {
 pub struct HealthReport<'a> {
     pub now: SystemTime,
     pub stacks_swept: usize,
-    pub blocked: Vec<BlockedStack>,
+    pub blocked: Vec<ActiveBlocker>,
     /// The auditor's records of connections and hosts that are not AVAILABLE.
     pub unhealthy: &'a [StatusRecord],
     /// Who depends on whom: the stacks each unhealthy resource stalls.
@@ -91,7 +93,7 @@ impl HealthReport<'_> {
     }
 }
 
-fn blocked_line(blocked: &BlockedStack, now: SystemTime) -> String {
+fn blocked_line(blocked: &ActiveBlocker, now: SystemTime) -> String {
     let blocker = &blocked.blocker;
     format!(
         "{}: blocked since {}, blocker {}: {}",
@@ -178,7 +180,7 @@ pub fn report_alert(report: &HealthReport<'_>) -> Alert {
          connections are AVAILABLE; each has its own alert with what to do."
             .into()
     };
-    let mut blocked: Vec<&BlockedStack> = report.blocked.iter().collect();
+    let mut blocked: Vec<&ActiveBlocker> = report.blocked.iter().collect();
     blocked.sort_by_key(|b| (b.blocker.created_at, b.stack.clone()));
     let mut decisions: Vec<&Decision> = report.decisions.iter().collect();
     decisions.sort_by_key(|d| std::cmp::Reverse(d.at));
@@ -252,8 +254,8 @@ mod tests {
         SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
     }
 
-    fn blocked(stack: &str, id: &str, created: u64) -> BlockedStack {
-        BlockedStack {
+    fn blocked(stack: &str, id: &str, created: u64) -> ActiveBlocker {
+        ActiveBlocker {
             stack: stack.into(),
             blocker: SyncBlocker {
                 id: id.into(),

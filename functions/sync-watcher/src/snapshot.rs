@@ -11,7 +11,7 @@ use gitsync::domain::selfwatch::{Heartbeat, Job};
 use gitsync::ledger::StatusRecord;
 use serde_json::{Value, json};
 
-use crate::report::BlockedStack;
+use crate::report::ActiveBlocker;
 
 /// Most open blockers one snapshot lists (about 120 bytes each: the event stays well within
 /// PutEvents' 256 KB); the rest are counted in `openBlockersOmitted`.
@@ -22,13 +22,13 @@ pub const MAX_SNAPSHOT_RESOURCES: usize = 500;
 pub struct Snapshot<'a> {
     pub now: SystemTime,
     pub stacks_swept: usize,
-    pub blocked: &'a [BlockedStack],
+    pub blocked: &'a [ActiveBlocker],
     pub unhealthy: &'a [StatusRecord],
     pub heartbeats: &'a [Heartbeat],
 }
 
 pub fn event(snapshot: &Snapshot<'_>) -> BusEvent {
-    let mut blocked: Vec<&BlockedStack> = snapshot.blocked.iter().collect();
+    let mut blocked: Vec<&ActiveBlocker> = snapshot.blocked.iter().collect();
     blocked.sort_by_key(|b| (b.blocker.created_at, b.stack.clone()));
     let stacks: BTreeSet<&str> = blocked.iter().map(|b| b.stack.as_str()).collect();
     let open_blockers: Vec<Value> = blocked
@@ -97,8 +97,8 @@ mod tests {
         UNIX_EPOCH + Duration::from_secs(seconds)
     }
 
-    fn blocked(stack: &str, id: &str, created: u64) -> BlockedStack {
-        BlockedStack {
+    fn blocked(stack: &str, id: &str, created: u64) -> ActiveBlocker {
+        ActiveBlocker {
             stack: stack.into(),
             blocker: SyncBlocker {
                 id: id.into(),
@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn a_huge_account_is_counted_past_the_cap() {
-        let many: Vec<BlockedStack> = (0..1500)
+        let many: Vec<ActiveBlocker> = (0..1500)
             .map(|n| blocked(&format!("s-{n}"), &format!("b-{n}"), n))
             .collect();
         let event = event(&Snapshot {

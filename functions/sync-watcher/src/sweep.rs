@@ -19,7 +19,7 @@ use gitsync::ports::{
 };
 use tracing::{error, info, warn};
 
-use crate::report::{BlockedStack, DECISIONS_WINDOW, Decision, HealthReport, report_alert};
+use crate::report::{ActiveBlocker, DECISIONS_WINDOW, Decision, HealthReport, report_alert};
 use crate::settings::HealthReport as ReportSetting;
 use crate::snapshot::{self, Snapshot};
 use crate::stack::{StackCheck, Trigger};
@@ -31,7 +31,7 @@ const DAY: u64 = 24 * 3600;
 #[derive(Debug, Default)]
 pub struct SweepFindings {
     pub stacks: usize,
-    pub blocked: Vec<BlockedStack>,
+    pub blocked: Vec<ActiveBlocker>,
     pub alerted: usize,
     pub reminded: usize,
     pub recovered: usize,
@@ -52,7 +52,7 @@ impl SweepFindings {
                             .active
                             .into_iter()
                             .flatten()
-                            .map(|blocker| BlockedStack {
+                            .map(|blocker| ActiveBlocker {
                                 stack: stack.clone(),
                                 blocker,
                             }),

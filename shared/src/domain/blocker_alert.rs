@@ -8,7 +8,7 @@ use super::alert::{Alert, AlertKind, Severity, contexts_section, stack_console_l
 use super::sync::{CFN_STACK_SYNC, SyncBlocker};
 use super::text::{shell_quote, time_and_age};
 
-/// Where a blocker is: its stack and region.
+/// Where a blocker is: its stack and region (the names and commands of its messages).
 #[derive(Debug, Clone, Copy)]
 pub struct BlockedStack<'a> {
     pub stack: &'a str,
