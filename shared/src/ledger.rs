@@ -23,7 +23,7 @@
 //! invocation publishes and the others find it. `MODE` is `dry-run` or `enforce`: the two
 //! modes keep separate items, so switching to enforce resolves what dry-run only reported.
 //!
-//! Status records ([`StatusRecord`]) carry `kind` (`connection` or `host`), `status`,
+//! Status records ([`StatusRecord`]) carry `kind` (`connection` or `host`), `name`, `status`,
 //! `since` and `last_alerted_at`: what the auditor saw last run.
 //!
 //! Heartbeats ([`crate::domain::selfwatch::Heartbeat`]) carry `completed_at` (the latest
@@ -287,6 +287,8 @@ pub struct StatusRecord {
     /// The connection or host ARN, as listed.
     pub arn: String,
     pub kind: ResourceKind,
+    /// Its name, as listed; `None` in records written before names were kept.
+    pub name: Option<String>,
     pub status: String,
     /// When the resource was first seen in `status`.
     pub since: SystemTime,
@@ -298,6 +300,13 @@ impl StatusRecord {
     /// Whether the recorded status is healthy (a recovered resource keeps such a record).
     pub fn is_healthy(&self) -> bool {
         crate::domain::connections::is_healthy_status(&self.status)
+    }
+
+    /// How messages name it: its name, or without one the id in its ARN (or the ARN).
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or_else(|| {
+            crate::domain::connections::arn_resource(&self.arn).map_or(&self.arn, |(_, id)| id)
+        })
     }
 }
 

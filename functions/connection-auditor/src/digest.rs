@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use gitsync::domain::alert::{Alert, AlertKind, Link, Section, Severity};
 use gitsync::domain::bus::{BusEvent, DetailType, time};
-use gitsync::domain::connections::ResourceKind;
+use gitsync::domain::connections::{ResourceKind, cli_service};
 use gitsync::domain::text::{shell_quote, time_and_age};
 use gitsync::ledger::LedgerKey;
 use gitsync::ports::ApiError;
@@ -374,23 +374,27 @@ fn commands(items: &[DigestItem<'_>], region: &str) -> Vec<String> {
     let mut commands: Vec<String> = unhealthy
         .iter()
         .take(MAX_COMMANDS)
-        .map(|change| match change.kind {
-            ResourceKind::Connection => format!(
-                "aws codestar-connections get-connection --region {} --connection-arn {}",
-                shell_quote(region),
-                shell_quote(change.arn)
-            ),
-            ResourceKind::Host => format!(
-                "aws codestar-connections get-host --region {} --host-arn {}",
-                shell_quote(region),
-                shell_quote(change.arn)
-            ),
+        .map(|change| {
+            let service = cli_service(change.arn);
+            match change.kind {
+                ResourceKind::Connection => format!(
+                    "aws {service} get-connection --region {} --connection-arn {}",
+                    shell_quote(region),
+                    shell_quote(change.arn)
+                ),
+                ResourceKind::Host => format!(
+                    "aws {service} get-host --region {} --host-arn {}",
+                    shell_quote(region),
+                    shell_quote(change.arn)
+                ),
+            }
         })
         .collect();
     if let Some(first) = unhealthy.first() {
         commands.push(format!(
-            "aws codestar-connections tag-resource --region {} --resource-arn {} \
+            "aws {} tag-resource --region {} --resource-arn {} \
              --tags Key={MUTE_TAG},Value=true",
+            cli_service(first.arn),
             shell_quote(region),
             shell_quote(first.arn)
         ));
@@ -606,6 +610,7 @@ mod tests {
         StatusRecord {
             arn: ARN.into(),
             kind: ResourceKind::Connection,
+            name: None,
             status: status.into(),
             since: at(Duration::ZERO),
             last_alerted_at: alerted.then(|| at(Duration::ZERO)),
@@ -696,6 +701,35 @@ mod tests {
 
     fn text(alert: &Alert) -> String {
         render(alert, AlertFormat::Text, "connection-auditor").message
+    }
+
+    #[test]
+    fn each_command_uses_the_cli_service_of_its_resources_arn() {
+        const RENAMED: &str = "arn:aws:codeconnections:us-east-1:123456789012:host/h-1";
+        let old = change("acme-bitbucket", "ERROR", Transition::TurnedUnhealthy, None);
+        let renamed = Change {
+            kind: ResourceKind::Host,
+            arn: RENAMED,
+            ..change("ghes", "PENDING", Transition::TurnedUnhealthy, None)
+        };
+        let items = [&renamed, &old].map(|change| DigestItem {
+            change,
+            impact: None,
+            tags_unread: false,
+        });
+        assert_eq!(
+            commands(&items, "us-east-1"),
+            [
+                format!("aws codeconnections get-host --region us-east-1 --host-arn {RENAMED}"),
+                format!(
+                    "aws codestar-connections get-connection --region us-east-1 --connection-arn {ARN}"
+                ),
+                format!(
+                    "aws codeconnections tag-resource --region us-east-1 --resource-arn {RENAMED} \
+                     --tags Key=gitsync-guard:mute,Value=true"
+                ),
+            ]
+        );
     }
 
     #[test]

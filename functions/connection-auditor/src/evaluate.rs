@@ -9,9 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime};
 
-use gitsync::domain::connections::{
-    Connection, HEALTHY_STATUS, Host, ResourceKind, arn_resource, resource_key,
-};
+use gitsync::domain::connections::{Connection, HEALTHY_STATUS, Host, ResourceKind, resource_key};
 use gitsync::ledger::StatusRecord;
 
 /// The tag that silences a connection or host; its value must be `true`.
@@ -107,7 +105,7 @@ pub struct Change<'a> {
     pub kind: ResourceKind,
     /// As listed; for a deleted resource, as recorded.
     pub arn: &'a str,
-    /// For a deleted resource (its record has no name), the id in its ARN.
+    /// For a deleted resource, as recorded (without a recorded name, the id in its ARN).
     pub name: &'a str,
     /// The status now; for a deleted resource, the last one seen.
     pub status: &'a str,
@@ -170,6 +168,7 @@ impl Change<'_> {
             RecordUpdate::Save(StatusRecord {
                 arn: self.arn.to_owned(),
                 kind: self.kind,
+                name: Some(self.name.to_owned()),
                 status: status.to_owned(),
                 since,
                 last_alerted_at,
@@ -251,7 +250,7 @@ pub fn assess<'a>(
                 assessment.changes.push(Change {
                     kind: record.kind,
                     arn: &record.arn,
-                    name: arn_resource(&record.arn).map_or(record.arn.as_str(), |(_, id)| id),
+                    name: record.display_name(),
                     status: &record.status,
                     transition: Transition::Deleted,
                     previous: Some(record),
@@ -368,13 +367,15 @@ mod tests {
         since: SystemTime,
         alerted: Option<SystemTime>,
     ) -> StatusRecord {
+        let (kind, name) = if arn.contains(":host/") {
+            (ResourceKind::Host, "ghes")
+        } else {
+            (ResourceKind::Connection, "acme")
+        };
         StatusRecord {
             arn: arn.into(),
-            kind: if arn.contains(":host/") {
-                ResourceKind::Host
-            } else {
-                ResourceKind::Connection
-            },
+            kind,
+            name: Some(name.into()),
             status: status.into(),
             since,
             last_alerted_at: alerted,
@@ -600,11 +601,21 @@ mod tests {
         let deleted = &assessment.changes[0];
         assert_eq!(
             (deleted.transition, deleted.name, deleted.status),
-            (Transition::Deleted, "c-1", "ERROR")
+            (Transition::Deleted, "acme", "ERROR"),
+            "named as it was last listed"
         );
         assert_eq!(
             deleted.record_updates(at(HOUR)),
             [RecordUpdate::Forget(OLD.into())]
+        );
+        let unnamed = [StatusRecord {
+            name: None,
+            ..records[0].clone()
+        }];
+        let without_name = assess(&[], &unnamed, &rules(at(HOUR)));
+        assert_eq!(
+            without_name.changes[0].name, "c-1",
+            "a record from before names were kept: the id in its ARN"
         );
         assert_eq!(
             assessment.quiet_updates,

@@ -114,8 +114,10 @@ fn unhealthy_line(report: &HealthReport<'_>, record: &StatusRecord) -> String {
         [] => "stalls no stack under Git sync".to_owned(),
         stacks => format!("stalls {} stack(s): {}", stacks.len(), stacks.join(", ")),
     };
+    // Named as the auditor's digest names it: by name, then its ARN.
     format!(
-        "{kind} {} is {} since {}; {stacks}",
+        "{kind} {} ({}) is {} since {}; {stacks}",
+        record.display_name(),
         record.arn,
         record.status,
         time_and_age(Some(record.since), report.now)
@@ -293,6 +295,7 @@ mod tests {
             StatusRecord {
                 arn: CONN_RENAMED.into(),
                 kind: ResourceKind::Connection,
+                name: None,
                 status: "ERROR".into(),
                 since: at(T0 - 3600),
                 last_alerted_at: None,
@@ -300,6 +303,7 @@ mod tests {
             StatusRecord {
                 arn: HOST.into(),
                 kind: ResourceKind::Host,
+                name: Some("ghes-corp".into()),
                 status: "VPC_CONFIG_FAILED_INITIALIZATION".into(),
                 since: at(T0 - 60),
                 last_alerted_at: None,
@@ -339,10 +343,11 @@ mod tests {
         for expected in [
             "api: blocked since 2027-01-15T06:00:00Z (2h ago), blocker b-1: api failed",
             "web: blocked since 2027-01-15T07:59:00Z (1m ago), blocker b-2: web failed",
+            // Recorded before names were kept: the id in its ARN.
             &format!(
-                "Connection {CONN_RENAMED} is ERROR since 2027-01-15T07:00:00Z (1h ago); stalls 2 stack(s): api, web"
+                "Connection c-1 ({CONN_RENAMED}) is ERROR since 2027-01-15T07:00:00Z (1h ago); stalls 2 stack(s): api, web"
             ),
-            &format!("Host {HOST} is VPC_CONFIG_FAILED_INITIALIZATION since"),
+            &format!("Host ghes-corp ({HOST}) is VPC_CONFIG_FAILED_INITIALIZATION since"),
             "stalls 1 stack(s): jobs",
             "web: blocker b-0 held back by the loop-guard (enforce)",
         ] {

@@ -122,6 +122,7 @@ mod tests {
         let unhealthy = [StatusRecord {
             arn: "arn:aws:codestar-connections:us-east-1:123456789012:connection/c-1".into(),
             kind: ResourceKind::Connection,
+            name: None,
             status: "ERROR".into(),
             since: at(50),
             last_alerted_at: None,

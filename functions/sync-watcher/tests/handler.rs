@@ -494,6 +494,7 @@ fn unhealthy_connection() -> StatusRecord {
     StatusRecord {
         arn: CONNECTION.into(),
         kind: ResourceKind::Connection,
+        name: Some("acme-github".into()),
         status: "ERROR".into(),
         since: SystemTime::UNIX_EPOCH + Duration::from_secs(T0 - 7200),
         last_alerted_at: None,
@@ -533,7 +534,7 @@ async fn the_daily_report_lists_what_is_wrong_once_a_day() {
     for expected in [
         "payments-api: blocked since 2027-01-15T08:00:00Z",
         "blocker b-1: Resource handler returned message",
-        &format!("Connection {CONNECTION} is ERROR since"),
+        &format!("Connection acme-github ({CONNECTION}) is ERROR since"),
         "stalls 2 stack(s): orders-api, payments-api",
         "orders-api: blocker b-9 resolved (enforce)",
     ] {

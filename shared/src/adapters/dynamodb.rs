@@ -240,6 +240,7 @@ fn status_record(item: &HashMap<String, AttributeValue>) -> Option<StatusRecord>
     Some(StatusRecord {
         arn: text("sk")?,
         kind: ResourceKind::parse(&text("kind")?)?,
+        name: text("name"),
         status: text("status")?,
         since: seconds(item, "since")?,
         last_alerted_at: seconds(item, "last_alerted_at"),
@@ -277,6 +278,9 @@ impl StatusStore for DynamoLedger {
                 epoch(SystemTime::now() + STATUS_RETENTION),
             ),
         ]);
+        if let Some(name) = &record.name {
+            item.insert("name".to_owned(), s(name));
+        }
         if let Some(alerted) = record.last_alerted_at {
             item.insert("last_alerted_at".to_owned(), epoch(alerted));
         }

@@ -109,6 +109,17 @@ pub fn arn_resource(arn: &str) -> Option<(&str, &str)> {
     resource.split_once('/')
 }
 
+/// The AWS CLI service whose commands take this ARN: `codeconnections` for an
+/// `arn:aws:codeconnections:...` ARN, `codestar-connections` for any other (both services
+/// accept either prefix today; a command that matches its ARN reads right and keeps working
+/// should the old name go).
+pub fn cli_service(arn: &str) -> &'static str {
+    match arn.split(':').nth(2) {
+        Some("codeconnections") => "codeconnections",
+        _ => "codestar-connections",
+    }
+}
+
 /// Two ARNs name the same connection or host even when one uses the `codeconnections`
 /// prefix and the other `codestar-connections`.
 pub fn same_resource(a: &str, b: &str) -> bool {
@@ -142,6 +153,9 @@ mod tests {
         assert_eq!(arn_resource("arn:aws:s3:::bucket/x"), None);
         assert_eq!(arn_resource("not an arn"), None);
         assert_eq!(resource_key(old), resource_key(new));
+        assert_eq!(cli_service(old), "codestar-connections");
+        assert_eq!(cli_service(new), "codeconnections");
+        assert_eq!(cli_service("not an arn"), "codestar-connections");
         assert_eq!(resource_key("not an arn"), "not an arn");
     }
 
