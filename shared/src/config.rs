@@ -213,8 +213,9 @@ pub struct CommonConfig {
     pub ledger_table: String,
     pub alert_format: AlertFormat,
     /// The account the function runs in, named in every alert. Lambda sets no variable with
-    /// it, so the template passes `AWS::AccountId`; unset (a local run), alerts name the
-    /// region only.
+    /// it, so the template passes `AWS::AccountId`; unset, the outbox takes the account from
+    /// the first invocation's function ARN (`Outbox::adopt_invocation_account`), and without
+    /// one (a local run) alerts name the region only.
     pub account: Option<Account>,
     /// The EventBridge bus gitsync-guard puts its events on (a name or an ARN); `None`, no
     /// events: a deployment that does not name one (and may not be allowed to put) puts none.
@@ -234,6 +235,32 @@ fn event_bus_from_env<F: Fn(&str) -> Option<String>>(
                     .to_owned(),
         }),
         bus => Ok(bus),
+    }
+}
+
+/// The account in a Lambda function's ARN, `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME`
+/// (with an optional `:QUALIFIER`), which every invocation's context carries; `None` for
+/// anything else.
+pub fn function_arn_account(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    let fields: [Option<&str>; 7] = std::array::from_fn(|_| parts.next());
+    match fields {
+        [
+            Some("arn"),
+            Some(partition),
+            Some("lambda"),
+            Some(region),
+            Some(account),
+            Some("function"),
+            Some(name),
+        ] if !partition.is_empty()
+            && !region.is_empty()
+            && !name.is_empty()
+            && ACCOUNT_ID.is_match(account) =>
+        {
+            Some(account)
+        }
+        _ => None,
     }
 }
 
@@ -302,6 +329,33 @@ mod tests {
     }
 
     const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:gitsync-guard-alerts";
+
+    #[test]
+    fn a_function_arn_names_its_account() {
+        for (arn, account) in [
+            (
+                "arn:aws:lambda:eu-west-1:123456789012:function:sync-watcher",
+                Some("123456789012"),
+            ),
+            (
+                "arn:aws:lambda:eu-west-1:123456789012:function:sync-watcher:live",
+                Some("123456789012"),
+            ),
+            (
+                "arn:aws-cn:lambda:cn-north-1:210987654321:function:f",
+                Some("210987654321"),
+            ),
+            ("", None),
+            ("not an arn", None),
+            ("arn:aws:lambda:eu-west-1:12345:function:sync-watcher", None),
+            ("arn:aws:lambda:eu-west-1::function:sync-watcher", None),
+            ("arn:aws:sns:eu-west-1:123456789012:function:topic", None),
+            ("arn:aws:lambda:eu-west-1:123456789012:layer:x", None),
+            ("arn:aws:lambda:eu-west-1:123456789012:function:", None),
+        ] {
+            assert_eq!(function_arn_account(arn), account, "{arn:?}");
+        }
+    }
 
     #[test]
     fn the_reminder_interval_is_bounded_by_the_alerts_retention() {

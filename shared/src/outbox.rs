@@ -12,12 +12,14 @@
 //! steps: [`Outbox::claim`], act, then [`Outbox::publish_claimed`] (confirms) or
 //! [`Outbox::release`].
 
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use thiserror::Error;
 use tracing::{debug, info, warn};
 
-use crate::domain::alert::{Alert, AlertFormat, Origin, RenderedAlert, render};
+use crate::config::function_arn_account;
+use crate::domain::alert::{Account, Alert, AlertFormat, Origin, RenderedAlert, render};
 use crate::domain::bus::{BusEvent, RenderedEvent, test_event};
 use crate::domain::selfwatch::test_alert;
 use crate::ledger::{ALERT_RETENTION, Claim, LedgerError, LedgerKey};
@@ -99,6 +101,9 @@ pub struct Outbox<N, L, C> {
     source: &'static str,
     /// Where it speaks from: the account and region, in every message.
     origin: Origin,
+    /// The account of the function's own ARN, from the first invocation that names one: the
+    /// origin's account when the configuration (`ACCOUNT_ID`) names none.
+    invoked_account: OnceLock<Account>,
 }
 
 impl<N, L, C> Outbox<N, L, C> {
@@ -120,6 +125,41 @@ impl<N, L, C> Outbox<N, L, C> {
             policy: DedupePolicy::default(),
             source,
             origin,
+            invoked_account: OnceLock::new(),
+        }
+    }
+
+    /// Learns the account from an invocation's `invoked_function_arn` (every Lambda
+    /// invocation's context carries it), unless `ACCOUNT_ID` named one: every message, its
+    /// `account` attribute and its events then name it. A malformed ARN is logged and names
+    /// no account. Each function's entry point calls this before handling the event.
+    pub fn adopt_invocation_account(&self, invoked_function_arn: &str) {
+        if self.origin.account.is_some() || self.invoked_account.get().is_some() {
+            return;
+        }
+        match function_arn_account(invoked_function_arn) {
+            Some(id) => {
+                // A concurrent invocation may set the same account first: either is right.
+                let _ = self.invoked_account.set(Account {
+                    id: id.to_owned(),
+                    name: id.to_owned(),
+                });
+            }
+            None => warn!(
+                invoked_function_arn,
+                "the invocation's function ARN names no account: messages name none; \
+                 set ACCOUNT_ID to name it"
+            ),
+        }
+    }
+
+    /// The account and region every message names.
+    fn origin(&self) -> Origin {
+        Origin {
+            account: (self.origin.account.as_ref())
+                .or_else(|| self.invoked_account.get())
+                .cloned(),
+            region: self.origin.region.clone(),
         }
     }
 
@@ -151,16 +191,17 @@ impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {
     /// Every message passes here, so this is the one place that stamps the origin, on the
     /// message and on its events; `key` is what the events are deduplicated on.
     pub fn render(&self, alert: &Alert, key: &str) -> RenderedAlert {
-        let alert = alert.clone().from_origin(&self.origin);
+        let origin = self.origin();
+        let alert = alert.clone().from_origin(&origin);
         let mut rendered = render(&alert, self.format, self.source);
-        rendered.events = self.render_events(&alert.events, key);
+        rendered.events = self.render_events(&origin, &alert.events, key);
         rendered
     }
 
-    fn render_events(&self, events: &[BusEvent], key: &str) -> Vec<RenderedEvent> {
+    fn render_events(&self, origin: &Origin, events: &[BusEvent], key: &str) -> Vec<RenderedEvent> {
         events
             .iter()
-            .map(|event| event.render(&self.origin, self.source, key))
+            .map(|event| event.render(origin, self.source, key))
             .collect()
     }
 
@@ -173,7 +214,7 @@ impl<N: Notifier, L: AlertLedger, C: Clock> Outbox<N, L, C> {
     /// Puts events that come with no message, deduplicated on `key` (the health snapshot).
     pub async fn put_events(&self, events: &[BusEvent], key: &str) -> Result<(), NotifyError> {
         self.notifier
-            .put_events(&self.render_events(events, key))
+            .put_events(&self.render_events(&self.origin(), events, key))
             .await
     }
 
@@ -303,7 +344,62 @@ mod tests {
             },
             source: "test",
             origin: crate::fakes::test_origin(),
+            invoked_account: OnceLock::new(),
         }
+    }
+
+    #[tokio::test]
+    async fn without_account_id_the_invocations_function_arn_names_the_account() {
+        let unnamed = || {
+            Outbox::new(
+                RecordingNotifier::default(),
+                InMemoryLedger::default(),
+                SystemClock,
+                AlertFormat::Text,
+                "test",
+                Origin {
+                    account: None,
+                    region: "eu-west-1".into(),
+                },
+            )
+        };
+        let account_of = |outbox: &TestOutbox| {
+            let event = BusEvent::new(crate::domain::bus::DetailType::Test, serde_json::json!({}));
+            let rendered = outbox.render(&alert().event(event), "k");
+            let attribute = rendered
+                .attributes
+                .iter()
+                .find(|(name, _)| name == "account")
+                .map(|(_, value)| value.clone());
+            let event = rendered.events[0].detail_json()["account"].clone();
+            (attribute, event, rendered.message)
+        };
+
+        let learned = unnamed();
+        learned.adopt_invocation_account("arn:aws:lambda:eu-west-1:210987654321:function:f");
+        learned.adopt_invocation_account("arn:aws:lambda:eu-west-1:111111111111:function:f");
+        let (attribute, event, message) = account_of(&learned);
+        assert_eq!(attribute.as_deref(), Some("210987654321"), "the first one");
+        assert_eq!(event, "210987654321");
+        assert!(
+            message.contains("Account: 210987654321, eu-west-1\n"),
+            "{message}"
+        );
+
+        let malformed = unnamed();
+        malformed.adopt_invocation_account("arn:aws:lambda:eu-west-1:x:function:f");
+        let (attribute, event, _) = account_of(&malformed);
+        assert_eq!((attribute, event), (None, serde_json::Value::Null));
+
+        let configured = outbox();
+        configured.adopt_invocation_account("arn:aws:lambda:eu-west-1:210987654321:function:f");
+        let (attribute, _, message) = account_of(&configured);
+        assert_eq!(
+            attribute.as_deref(),
+            Some("123456789012"),
+            "ACCOUNT_ID wins"
+        );
+        assert!(message.contains("test-account (123456789012)"), "{message}");
     }
 
     fn alert() -> Alert {

@@ -19,6 +19,10 @@ async fn main() -> Result<ExitCode, Error> {
         .inspect_err(|err| tracing::error!(error = %err, "cold start failed"))?;
     let resolver = &resolver;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        // Without ACCOUNT_ID, the account is the one in the function's own ARN.
+        resolver
+            .outbox
+            .adopt_invocation_account(&event.context.invoked_function_arn);
         resolver.handle(event.payload).await
     }))
     .await?;

@@ -12,6 +12,10 @@ async fn main() -> Result<(), Error> {
         .inspect_err(|err| tracing::error!(error = %err, "cold start failed"))?;
     let watcher = &watcher;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        // Without ACCOUNT_ID, the account is the one in the function's own ARN.
+        watcher
+            .outbox
+            .adopt_invocation_account(&event.context.invoked_function_arn);
         watcher.handle(event.payload).await
     }))
     .await
