@@ -36,13 +36,45 @@ fn variable_names(environment: &Yaml) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
+fn read_regex() -> Regex {
+    Regex::new(
+        r#"\.(?:required|required_matching|optional|parsed_or|parsed_within)\(\s*"([A-Z][A-Z0-9_]+)""#,
+    )
+    .expect("regex")
+}
+
+/// The shared crate's parsers of one setting (`pub fn NAME(env)` in config.rs) and the variable
+/// each reads: a function reads it when it calls the parser, not because the crate has it.
+fn shared_setting_parsers() -> Vec<(String, String)> {
+    let text =
+        std::fs::read_to_string(workspace_root().join("shared/src/config.rs")).expect("config.rs");
+    let read = read_regex();
+    text.split("\npub fn ")
+        .skip(1)
+        .filter_map(|section| {
+            // The function's body: up to its closing brace at the start of a line.
+            let section = section.split("\n}").next().unwrap_or_default();
+            let name: String = section
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let variables: Vec<String> = read
+                .captures_iter(section)
+                .map(|capture| capture[1].to_owned())
+                .collect();
+            match variables.as_slice() {
+                [one] => Some((name, one.clone())),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 /// The variables the Rust code reads through `gitsync::config::Env`, except the ones Lambda
 /// sets itself (AWS_*) and the developer's RUST_LOG override.
 fn variables_read_under(dir: &Path) -> BTreeSet<String> {
-    let read = Regex::new(
-        r#"\.(?:required|required_matching|optional|parsed_or|parsed_within)\(\s*"([A-Z][A-Z0-9_]+)""#,
-    )
-    .expect("regex");
+    let read = read_regex();
+    let parsers = shared_setting_parsers();
     let mut names = BTreeSet::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(path) = pending.pop() {
@@ -57,6 +89,11 @@ fn variables_read_under(dir: &Path) -> BTreeSet<String> {
                 let text = std::fs::read_to_string(&path).expect("readable source");
                 for capture in read.captures_iter(&text) {
                     names.insert(capture[1].to_owned());
+                }
+                for (parser, variable) in &parsers {
+                    if text.contains(&format!("{parser}(env)")) {
+                        names.insert(variable.clone());
+                    }
                 }
             }
         }
@@ -80,7 +117,15 @@ fn each_function_gets_exactly_the_variables_it_reads() {
     let template = template();
     let root = workspace_root();
     let global = variable_names(&template["Globals"]["Function"]["Environment"]);
-    let shared = variables_read_under(&root.join("shared/src"));
+    let mut shared = variables_read_under(&root.join("shared/src"));
+    let parsers = shared_setting_parsers();
+    assert!(
+        parsers.iter().any(|(parser, _)| parser == "remind_after"),
+        "{parsers:?}"
+    );
+    for (_, variable) in &parsers {
+        shared.remove(variable);
+    }
     let functions = template.resources("AWS::Serverless::Function");
     assert_eq!(
         functions.len(),
