@@ -444,15 +444,8 @@ impl AlertLedger for InMemoryLedger {
 impl HeartbeatStore for InMemoryLedger {
     async fn record_heartbeat(&self, job: Job, at: SystemTime) -> Result<(), LedgerError> {
         let mut heartbeats = lock(&self.heartbeats);
-        let first_completed_at = heartbeats.get(&job).map_or(at, |b| b.first_completed_at);
-        heartbeats.insert(
-            job,
-            Heartbeat {
-                job,
-                completed_at: at,
-                first_completed_at,
-            },
-        );
+        let beat = Heartbeat::after_run(job, at, heartbeats.get(&job));
+        heartbeats.insert(job, beat);
         Ok(())
     }
 

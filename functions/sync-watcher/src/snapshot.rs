@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::SystemTime;
 
 use gitsync::domain::bus::{BusEvent, DetailType, time};
-use gitsync::domain::selfwatch::{Heartbeat, Job};
+use gitsync::domain::selfwatch::{Heartbeat, Job, last_complete};
 use gitsync::ledger::StatusRecord;
 use serde_json::{Value, json};
 
@@ -24,6 +24,7 @@ pub struct Snapshot<'a> {
     pub stacks_swept: usize,
     pub blocked: &'a [ActiveBlocker],
     pub unhealthy: &'a [StatusRecord],
+    /// Every job's heartbeat, this sweep's already counted.
     pub heartbeats: &'a [Heartbeat],
 }
 
@@ -55,19 +56,10 @@ pub fn event(snapshot: &Snapshot<'_>) -> BusEvent {
             })
         })
         .collect();
-    // This sweep is complete: it is sync-watcher's latest run.
     let jobs: Vec<Value> = Job::ALL
         .iter()
         .map(|&job| {
-            let last = match job {
-                Job::Watch => Some(snapshot.now),
-                _ => snapshot
-                    .heartbeats
-                    .iter()
-                    .filter(|beat| beat.job == job)
-                    .map(|beat| beat.completed_at)
-                    .max(),
-            };
+            let last = last_complete(snapshot.heartbeats, job);
             json!({"job": job.as_str(), "function": job.function(), "lastCompletedAt": time(last)})
         })
         .collect();
@@ -127,11 +119,15 @@ mod tests {
             since: at(50),
             last_alerted_at: None,
         }];
-        let heartbeats = [Heartbeat {
-            job: Job::Audit,
-            completed_at: at(900),
-            first_completed_at: at(0),
-        }];
+        // As the sweep passes them: its own run already counted.
+        let heartbeats = [
+            Heartbeat {
+                job: Job::Audit,
+                completed_at: at(900),
+                first_completed_at: at(0),
+            },
+            Heartbeat::after_run(Job::Watch, at(1000), None),
+        ];
         let event = event(&Snapshot {
             now: at(1000),
             stacks_swept: 8,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, StreamExt};
 use gitsync::domain::connections::Connection;
-use gitsync::domain::selfwatch::{Heartbeat, Job, JobHealth};
+use gitsync::domain::selfwatch::{Job, JobHealth, with_complete_run};
 use gitsync::domain::text::rfc3339;
 use gitsync::domain::topology::{Topology, configurations_by_link};
 use gitsync::inventory::GitSyncInventory;
@@ -170,7 +170,7 @@ where
             stacks_swept: findings.stacks,
             blocked: &findings.blocked,
             unhealthy: &records,
-            heartbeats: &heartbeats,
+            heartbeats: &with_complete_run(heartbeats, Job::Watch, now),
         });
         let key = format!("{}#{}", LedgerKey::heartbeat(Job::Watch), rfc3339(now));
         self.outbox
@@ -242,16 +242,7 @@ where
     ) -> Result<Vec<JobHealth>, WatcherError> {
         let mut heartbeats = self.store.heartbeats().await?;
         if findings.failures.is_empty() {
-            let first = heartbeats
-                .iter()
-                .find(|beat| beat.job == Job::Watch)
-                .map_or(now, |beat| beat.first_completed_at);
-            heartbeats.retain(|beat| beat.job != Job::Watch);
-            heartbeats.push(Heartbeat {
-                job: Job::Watch,
-                completed_at: now,
-                first_completed_at: first,
-            });
+            heartbeats = with_complete_run(heartbeats, Job::Watch, now);
         }
         Ok(self
             .settings

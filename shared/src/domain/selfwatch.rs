@@ -74,6 +74,38 @@ pub struct Heartbeat {
     pub first_completed_at: SystemTime,
 }
 
+impl Heartbeat {
+    /// The record of `job` once it completes a run at `at`: the first run on record kept.
+    pub fn after_run(job: Job, at: SystemTime, previous: Option<&Heartbeat>) -> Self {
+        Self {
+            job,
+            completed_at: at,
+            first_completed_at: previous.map_or(at, |beat| beat.first_completed_at),
+        }
+    }
+}
+
+/// `heartbeats` as they stand once `job` completes a run at `at` (before it is recorded).
+pub fn with_complete_run(
+    mut heartbeats: Vec<Heartbeat>,
+    job: Job,
+    at: SystemTime,
+) -> Vec<Heartbeat> {
+    let beat = Heartbeat::after_run(job, at, heartbeats.iter().find(|beat| beat.job == job));
+    heartbeats.retain(|beat| beat.job != job);
+    heartbeats.push(beat);
+    heartbeats
+}
+
+/// The last complete run of `job` on record.
+pub fn last_complete(heartbeats: &[Heartbeat], job: Job) -> Option<SystemTime> {
+    heartbeats
+        .iter()
+        .filter(|beat| beat.job == job)
+        .map(|beat| beat.completed_at)
+        .max()
+}
+
 /// How one job is doing, as the daily report tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobHealth {
@@ -105,11 +137,7 @@ impl JobHealth {
         let allowance = period * OVERDUE_AFTER_PERIODS;
         let older_than_allowance =
             |at: SystemTime| now.duration_since(at).is_ok_and(|age| age > allowance);
-        let last_complete = heartbeats
-            .iter()
-            .filter(|beat| beat.job == job)
-            .map(|beat| beat.completed_at)
-            .max();
+        let last_complete = last_complete(heartbeats, job);
         let running_since = heartbeats.iter().map(|beat| beat.first_completed_at).min();
         let state = match (last_complete, running_since) {
             (Some(last), _) if older_than_allowance(last) => JobState::Overdue,
@@ -230,6 +258,29 @@ mod tests {
             JobHealth::assess(Job::Audit, HOUR, &[], at(100)).state,
             JobState::NotYet,
             "nothing on record at all: a new deployment"
+        );
+    }
+
+    #[test]
+    fn a_complete_run_moves_the_last_run_and_keeps_the_first() {
+        let beats = with_complete_run(
+            vec![beat(Job::Watch, 0, 5), beat(Job::Audit, 1, 4)],
+            Job::Watch,
+            at(9),
+        );
+        assert_eq!(last_complete(&beats, Job::Watch), Some(at(9)));
+        assert_eq!(last_complete(&beats, Job::Audit), Some(at(4)));
+        let watch = beats.iter().find(|b| b.job == Job::Watch).expect("watch");
+        assert_eq!(watch.first_completed_at, at(0));
+        assert_eq!(beats.len(), 2);
+        let first = with_complete_run(vec![], Job::Sweep, at(3));
+        assert_eq!(
+            first,
+            [Heartbeat {
+                job: Job::Sweep,
+                completed_at: at(3),
+                first_completed_at: at(3)
+            }]
         );
     }
 
