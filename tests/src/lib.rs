@@ -795,6 +795,19 @@ impl World {
         self.start_functions(&environment)
     }
 
+    /// Someone resolves a blocker of `stack` (UpdateSyncBlocker through the emulator's API).
+    pub async fn resolve_blocker(&self, stack: &str, blocker_id: &str, reason: &str) {
+        self.codestar
+            .update_sync_blocker()
+            .id(blocker_id)
+            .resource_name(stack)
+            .sync_type(aws_sdk_codestarconnections::types::SyncConfigurationType::CfnStackSync)
+            .resolved_reason(reason)
+            .send()
+            .await
+            .expect("resolve the blocker");
+    }
+
     /// A DynamoDB client on moto, to look into the ledger table.
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::from_conf(

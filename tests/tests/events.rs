@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_codestarconnections::types::SyncConfigurationType;
 use e2e::deployed::{Deployed, REASON, STACK};
 use e2e::{WorldBuilder, workspace_root};
 use gitsync::domain::bus::DetailType;
@@ -131,15 +130,8 @@ async fn each_fact_is_one_event_on_the_bus_that_its_schema_accepts() {
     world.invoke_ok("sync-watcher", &sweep("watch")).await;
     // Someone resolves it: the stack recovered.
     world
-        .codestar
-        .update_sync_blocker()
-        .id(&blocker_id)
-        .resource_name(STACK)
-        .sync_type(SyncConfigurationType::CfnStackSync)
-        .resolved_reason("Deleted the old queue")
-        .send()
-        .await
-        .expect("resolve the blocker");
+        .resolve_blocker(STACK, &blocker_id, "Deleted the old queue")
+        .await;
     world.invoke_ok("sync-watcher", &sweep("watch")).await;
     world.invoke_ok("sync-watcher", &sweep("watch")).await;
     for function in ["sync-watcher", "blocker-resolver", "connection-auditor"] {

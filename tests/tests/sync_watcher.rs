@@ -174,15 +174,8 @@ async fn three_deliveries_give_one_alert_and_resolution_one_recovery_notice() {
     assert_blocker_alert(&alerts[0], &blocker_id);
 
     world
-        .codestar
-        .update_sync_blocker()
-        .id(&blocker_id)
-        .resource_name(STACK)
-        .sync_type(SyncConfigurationType::CfnStackSync)
-        .resolved_reason("Renamed the artifacts bucket")
-        .send()
-        .await
-        .expect("resolve the blocker");
+        .resolve_blocker(STACK, &blocker_id, "Renamed the artifacts bucket")
+        .await;
     let succeeded = world.sync_event("SUCCEEDED").await;
     let outcome = world.invoke_ok(&succeeded).await;
     assert_eq!(outcome["recovered"], true, "{outcome}");
