@@ -349,7 +349,7 @@ pub async fn receive_alerts(
 
 /// Waits until `count` messages arrived on the queue (at most `timeout`), then `quiet` more to
 /// catch any extra one; returns every body received and removes it from the queue.
-async fn receive_bodies(
+pub async fn receive_bodies(
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
     count: usize,

@@ -1,16 +1,21 @@
 //! An organization: org/hub.yaml against template.yaml (the StackSet deploys the member
 //! template with every parameter it requires and none it lacks, pointed at the hub's topic and
 //! key), and two member accounts in two regions whose real functions publish to one hub topic
-//! in a third account and region, in moto, filtered by account.
+//! in a third account and region, in moto, filtered by account; their events forwarded to the
+//! hub's bus by the rule template.yaml gives each member.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_config::{Region, SdkConfig};
+use aws_sdk_eventbridge::types::Target;
 use aws_sdk_sns::config::Credentials;
 use e2e::template::Template;
 use e2e::workspace_root;
-use e2e::{ReceivedAlert, WorldBuilder, create_ledger_table, receive_alerts, sample_event};
+use e2e::{
+    ReceivedAlert, WorldBuilder, create_ledger_table, receive_alerts, receive_bodies, sample_event,
+};
+use serde_json::Value;
 use serde_yaml_ng::Value as Yaml;
 
 fn hub() -> Yaml {
@@ -98,6 +103,19 @@ fn the_stack_set_passes_what_the_member_template_requires_and_only_what_it_has()
         value("AlertTopicKmsKeyArn"),
         Some(("!GetAtt".to_owned(), "HubKey.Arn".to_owned()))
     );
+    // Their events go to the hub's bus, and the hub's report replaces theirs unless asked.
+    assert_eq!(
+        value("HubEventBusArn"),
+        Some(("!GetAtt".to_owned(), "HubBus.Arn".to_owned()))
+    );
+    assert_eq!(
+        value("HealthReport"),
+        Some(("!Ref".to_owned(), "MemberDailyReports".to_owned()))
+    );
+    assert_eq!(
+        hub["Parameters"]["MemberDailyReports"]["Default"].as_str(),
+        Some("off")
+    );
 }
 
 #[test]
@@ -177,6 +195,98 @@ fn config_in(base: &SdkConfig, credentials: &Credentials, region: &str) -> SdkCo
         .build()
 }
 
+fn events_client(config: &SdkConfig, moto: &str) -> aws_sdk_eventbridge::Client {
+    aws_sdk_eventbridge::Client::from_conf(
+        aws_sdk_eventbridge::config::Builder::from(config)
+            .endpoint_url(moto)
+            .build(),
+    )
+}
+
+/// A rule's event pattern as a template writes it, as EventBridge takes it.
+fn event_pattern(rule: &Yaml) -> String {
+    serde_json::to_string(&rule["Properties"]["EventPattern"]).expect("pattern as JSON")
+}
+
+/// The hub's bus as org/hub.yaml creates it, with a rule sending what reaches it to a queue of
+/// the hub account; returns the bus's ARN and the queue's URL.
+async fn hub_bus(config: &SdkConfig, moto: &str, sqs: &aws_sdk_sqs::Client) -> (String, String) {
+    let events = events_client(config, moto);
+    let bus = events
+        .create_event_bus()
+        .name("hub-gitsync-guard")
+        .send()
+        .await
+        .expect("create the hub bus")
+        .event_bus_arn
+        .expect("bus ARN");
+    let queue = sqs
+        .create_queue()
+        .queue_name("hub-events")
+        .send()
+        .await
+        .expect("create the hub's events queue")
+        .queue_url
+        .expect("queue URL");
+    let archive_pattern = event_pattern(&hub()["Resources"]["HubArchive"]);
+    events
+        .put_rule()
+        .name("hub-events")
+        .event_bus_name("hub-gitsync-guard")
+        .event_pattern(archive_pattern)
+        .send()
+        .await
+        .expect("the hub bus's rule");
+    let target = Target::builder()
+        .id("queue")
+        .arn(format!("arn:aws:sqs:{HUB_REGION}:{HUB_ACCOUNT}:hub-events"))
+        .build()
+        .expect("target");
+    events
+        .put_targets()
+        .rule("hub-events")
+        .event_bus_name("hub-gitsync-guard")
+        .targets(target)
+        .send()
+        .await
+        .expect("target the queue");
+    (bus, queue)
+}
+
+/// The member's forwarding rule as template.yaml wires it: on the bus its functions put their
+/// events on, everything of gitsync-guard's, to the hub's bus.
+async fn forward_to_hub(member: &SdkConfig, account: &str, moto: &str, hub_bus: &str) {
+    let template = Template::load();
+    let rule = &template["Resources"]["HubForwardRule"];
+    assert_eq!(
+        rule["Properties"]["EventBusName"],
+        serde_yaml_ng::from_str::<Yaml>("!Ref EventBusName").expect("yaml")
+    );
+    let events = events_client(member, moto);
+    events
+        .put_rule()
+        .name("gitsync-guard-to-hub")
+        .event_bus_name("default")
+        .event_pattern(event_pattern(rule))
+        .send()
+        .await
+        .expect("the member's forwarding rule");
+    let target = Target::builder()
+        .id("hub-bus")
+        .arn(hub_bus)
+        .role_arn(format!("arn:aws:iam::{account}:role/gitsync-guard-to-hub"))
+        .build()
+        .expect("target");
+    events
+        .put_targets()
+        .rule("gitsync-guard-to-hub")
+        .event_bus_name("default")
+        .targets(target)
+        .send()
+        .await
+        .expect("target the hub bus");
+}
+
 /// A queue in the hub account subscribed to `topic`, with `filter` as its filter policy.
 async fn hub_queue(
     sns: &aws_sdk_sns::Client,
@@ -250,10 +360,13 @@ async fn two_members_in_two_regions_reach_one_hub_in_a_third_account_and_region(
     )
     .await;
 
+    let (hub_bus, hub_events) = hub_bus(&hub, moto, &sqs).await;
+
     let schedule = sample_event("connection-auditor/schedule.json");
     for (account, name, region) in MEMBERS {
         let credentials = credentials_in(moto, account).await;
         let member = config_in(&world.config, &credentials, region);
+        forward_to_hub(&member, account, moto, &hub_bus).await;
         let dynamodb = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(&member)
                 .endpoint_url(moto)
@@ -302,6 +415,33 @@ async fn two_members_in_two_regions_reach_one_hub_in_a_third_account_and_region(
     let filtered: Vec<ReceivedAlert> = receive_alerts(&sqs, &payments, 1, WAIT, QUIET).await;
     assert_eq!(filtered.len(), 1, "only payments-prod's: {filtered:#?}");
     assert_eq!(filtered[0].attribute("account"), Some("111111111111"));
+
+    // Each member's events reached the hub's bus through its forwarding rule. (moto stamps a
+    // forwarded event's envelope with the hub bus's account and region, where AWS keeps the
+    // member's: the detail says where each fact is.)
+    let forwarded: Vec<Value> = receive_bodies(&sqs, &hub_events, 2, WAIT, QUIET)
+        .await
+        .iter()
+        .map(|body| serde_json::from_str(body).expect("an event"))
+        .collect();
+    let mut origins: Vec<(&str, &str, &str)> = forwarded
+        .iter()
+        .map(|event| {
+            assert_eq!(event["source"], "gitsync-guard", "{event}");
+            (
+                event["detail"]["account"].as_str().unwrap_or_default(),
+                event["detail"]["region"].as_str().unwrap_or_default(),
+                event["detail-type"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    origins.sort_unstable();
+    origins.dedup();
+    let expected: Vec<(&str, &str, &str)> = MEMBERS
+        .iter()
+        .map(|(account, _, region)| (*account, *region, "Connection Health Change"))
+        .collect();
+    assert_eq!(origins, expected, "{forwarded:#?}");
 }
 
 /// The mail names the account and region (first among the facts: the unit tests check that).
