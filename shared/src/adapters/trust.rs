@@ -68,34 +68,34 @@ pub(crate) fn connector(
 /// wrapped at 64 characters as RFC 7468 and every distribution's bundle wrap them, up to its
 /// END line) finds that exact certificate. A bundle wrapped otherwise only hides roots from the
 /// fast path, which then falls back to the whole bundle: it can make a call slower, never
-/// trust more. One pass over the bundle's lines; each BEGIN line is compared with each root.
+/// trust more. Base64 has no '-', so the scan jumps from one marker or label line to the next
+/// (a search per line would cost as much as the rest of the trust path); each BEGIN line is
+/// compared with each root.
 pub fn roots_in_bundle<'a>(roots: &[&'a str], bundle: &str) -> Vec<&'a str> {
-    let bundle: Cow<'_, str> = if bundle.contains('\r') {
-        Cow::Owned(bundle.replace("\r\n", "\n"))
-    } else {
-        Cow::Borrowed(bundle)
-    };
     // What follows a root's BEGIN line: its body lines and its END line.
     let tails: Vec<Option<&str>> = roots
         .iter()
         .map(|root| root.trim().strip_prefix(BEGIN))
         .collect();
     let mut held = vec![false; roots.len()];
-    let mut offset = 0;
-    for line in bundle.split_inclusive('\n') {
-        let begin_at = offset;
-        offset += line.len();
-        if line.trim_end() != BEGIN {
-            continue;
-        }
-        let after = &bundle[begin_at + BEGIN.len()..];
-        for (tail, held) in tails.iter().zip(held.iter_mut()) {
-            if let Some(tail) = tail
-                && let Some(rest) = after.strip_prefix(tail)
-                && (rest.is_empty() || rest.starts_with('\n'))
-            {
-                *held = true;
+    let mut at = 0;
+    while let Some(found) = bundle[at..].find('-') {
+        let start = at + found;
+        let line = &bundle[start..];
+        let at_line_start = start == 0 || bundle.as_bytes()[start - 1] == b'\n';
+        if at_line_start && let Some(after) = line.strip_prefix(BEGIN) {
+            for (tail, held) in tails.iter().zip(held.iter_mut()) {
+                if let Some(tail) = tail
+                    && let Some(rest) = strip_lines(after, tail)
+                    && (rest.is_empty() || rest.starts_with(['\n', '\r']))
+                {
+                    *held = true;
+                }
             }
+        }
+        match line.find('\n') {
+            Some(end) => at = start + end + 1,
+            None => break,
         }
     }
     roots
@@ -103,6 +103,21 @@ pub fn roots_in_bundle<'a>(roots: &[&'a str], bundle: &str) -> Vec<&'a str> {
         .zip(held)
         .filter_map(|(root, held)| held.then_some(*root))
         .collect()
+}
+
+/// `text` after `lines`, whose line breaks `text` may have as CRLF.
+fn strip_lines<'t>(text: &'t str, lines: &str) -> Option<&'t str> {
+    if !text.starts_with("\r\n") {
+        return text.strip_prefix(lines);
+    }
+    let mut rest = text;
+    for (index, line) in lines.split('\n').enumerate() {
+        if index > 0 {
+            rest = rest.strip_prefix("\r\n")?;
+        }
+        rest = rest.strip_prefix(line)?;
+    }
+    Some(rest)
 }
 
 /// The client's trust: the fast roots, and the full trust to fall back to.
@@ -582,6 +597,9 @@ mod tests {
         let held = |bundle: &str| roots_in_bundle(&[root], bundle) == [root];
         assert!(held(root));
         assert!(held(&format!("# Amazon Root CA 1\n{root}\n{other}")));
+        assert!(held(&format!(
+            "# Services Root - G2\n{other}# - a label -\n{root}"
+        )));
         assert!(held(&format!("{other}{}", root.trim_end())));
         assert!(held(&root.replace('\n', "\r\n")));
         // Wrapped otherwise, the root is not recognised: the fast path just goes without it.
