@@ -6,6 +6,7 @@ mod dynamodb;
 mod eventbridge;
 mod sdk;
 mod sns;
+mod trust;
 
 pub use cloudformation::SdkStackStatus;
 pub use codestar::SdkGitSync;
@@ -13,6 +14,7 @@ pub use dynamodb::DynamoLedger;
 pub use eventbridge::EventBridgeBus;
 pub use sdk::{AL2023_CA_BUNDLE, AwsClients, ClientsError, https_client};
 pub use sns::SnsNotifier;
+pub use trust::{AMAZON_ROOTS, TrustPath, TrustPathClient, TrustPathConnector, roots_in_bundle};
 
 use thiserror::Error;
 

@@ -10,8 +10,10 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_codestarconnections::config::SharedHttpClient;
 use aws_sdk_codestarconnections::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_http_client::tls::TlsContext;
 use thiserror::Error;
 
+use super::trust::{TrustPath, connector};
 use crate::config::Env;
 use crate::ports::{ApiError, ApiErrorKind};
 
@@ -87,22 +89,16 @@ impl AwsClients {
 
 /// One HTTPS client for every SDK client: one TLS configuration (the trust store is parsed
 /// once, not once per service) and one connection pool. Built as the SDK builds its default
-/// client, proxy settings from the environment (`HTTPS_PROXY`, `NO_PROXY`) included.
+/// client, proxy settings from the environment (`HTTPS_PROXY`, `NO_PROXY`) included. With a
+/// bundle at `SSL_CERT_FILE` holding Amazon's roots, chains are verified on those first and the
+/// whole bundle is decoded only for a chain they reject (see [`TrustPath`]).
 pub fn https_client() -> SharedHttpClient {
-    use aws_smithy_http_client::proxy::ProxyConfig;
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    use aws_smithy_http_client::{Builder, ConnectorBuilder};
-
-    Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector =
-            ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::Ring));
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector.build()
-    })
+    match TrustPath::from_env() {
+        Some(trust) => SharedHttpClient::new(trust.http_client()),
+        None => aws_smithy_http_client::Builder::new().build_with_connector_fn(
+            |settings, components| connector(settings, components, TlsContext::default()),
+        ),
+    }
 }
 
 /// A mistyped `SSL_CERT_FILE` fails at cold start with its path, not later as an unknown issuer
