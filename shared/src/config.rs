@@ -7,7 +7,7 @@ use std::fmt;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
 use std::sync::LazyLock;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 // regex-lite, not regex: these patterns are ASCII and tiny, and compiling them with regex's
 // full engine was a fifth of a cold start's instructions (BENCH.md); the SDK already links it.
@@ -16,6 +16,52 @@ use thiserror::Error;
 
 use crate::domain::alert::{Account, AlertFormat};
 use crate::ledger::ALERT_RETENTION;
+
+const DAY_SECONDS: u64 = 24 * 3600;
+
+/// A time of day, UTC: when a daily report is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimeOfDay {
+    pub hour: u8,
+    pub minute: u8,
+}
+
+impl TimeOfDay {
+    pub fn seconds(self) -> u64 {
+        u64::from(self.hour) * 3600 + u64::from(self.minute) * 60
+    }
+
+    /// The UTC day (`YYYY-MM-DD`) whose report is due at `now`, or `None` before this time of
+    /// day.
+    pub fn due_day(self, now: SystemTime) -> Option<String> {
+        let seconds = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
+        if seconds % DAY_SECONDS < self.seconds() {
+            return None;
+        }
+        let midnight = UNIX_EPOCH + Duration::from_secs(seconds - seconds % DAY_SECONDS);
+        Some(humantime::format_rfc3339_seconds(midnight).to_string()[..10].to_owned())
+    }
+}
+
+impl FromStr for TimeOfDay {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let parsed = raw
+            .split_once(':')
+            .and_then(|(hour, minute)| Some((hour.parse::<u8>().ok()?, minute.parse::<u8>().ok()?)))
+            .filter(|(hour, minute)| *hour < 24 && *minute < 60 && raw.len() == 5);
+        match parsed {
+            Some((hour, minute)) => Ok(Self { hour, minute }),
+            None => Err(format!("{raw:?} is not HH:MM")),
+        }
+    }
+}
+
+impl fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.hour, self.minute)
+    }
+}
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -527,5 +573,24 @@ mod tests {
             let err = CommonConfig::from_env(&env(pairs)).expect_err(expected);
             assert!(err.to_string().contains(expected), "{err}");
         }
+    }
+    #[test]
+    fn a_report_is_due_from_its_time_of_day_until_midnight() {
+        let day = 1_800_000_000 - 1_800_000_000 % DAY_SECONDS; // 2027-01-15T00:00:00Z
+        let at = |seconds: u64| UNIX_EPOCH + Duration::from_secs(day + seconds);
+        let eight = TimeOfDay { hour: 8, minute: 0 };
+        assert_eq!(eight.due_day(at(8 * 3600 - 1)), None);
+        assert_eq!(eight.due_day(at(8 * 3600)).as_deref(), Some("2027-01-15"));
+        assert_eq!(
+            eight.due_day(at(DAY_SECONDS - 1)).as_deref(),
+            Some("2027-01-15")
+        );
+        assert_eq!(
+            eight.due_day(at(DAY_SECONDS + 8 * 3600)).as_deref(),
+            Some("2027-01-16")
+        );
+        assert_eq!("08:00".parse::<TimeOfDay>(), Ok(eight));
+        assert!("8:00".parse::<TimeOfDay>().is_err());
+        assert!("24:00".parse::<TimeOfDay>().is_err());
     }
 }

@@ -204,6 +204,41 @@ pub trait HeartbeatStore: Send + Sync {
     fn heartbeats(&self) -> impl Future<Output = Result<Vec<Heartbeat>, LedgerError>> + Send;
 }
 
+/// One JSON document per key, each write naming the version it read, so that two writers
+/// never overwrite each other (the Organization hub's per-member state).
+pub trait DocumentStore: Send + Sync {
+    /// Every document.
+    fn documents(&self) -> impl Future<Output = Result<Vec<Document>, LedgerError>> + Send;
+
+    /// One document, as last written.
+    fn document(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Document>, LedgerError>> + Send;
+
+    /// Writes `body` under `key` as the version after `read` (`None`: the key is new).
+    /// `Ok(false)`: someone else wrote it since; read again.
+    fn write(
+        &self,
+        key: &str,
+        body: &str,
+        read: Option<u64>,
+    ) -> impl Future<Output = Result<bool, LedgerError>> + Send;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub key: String,
+    pub body: String,
+    pub version: u64,
+}
+
+/// Where a StackSet deploys: the accounts and regions that should report to the hub.
+pub trait StackSetInstances: Send + Sync {
+    /// Every (account, region) of the StackSet's stack instances.
+    fn instances(&self) -> impl Future<Output = Result<Vec<(String, String)>, ApiError>> + Send;
+}
+
 /// The time, injectable so that tests can move it.
 pub trait Clock: Send + Sync {
     fn now(&self) -> SystemTime;

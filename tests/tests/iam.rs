@@ -16,11 +16,12 @@ use regex::Regex;
 use serde_yaml_ng::Value as Yaml;
 
 /// The IAM prefixes of the service each adapter file talks to.
-const ADAPTER_SERVICES: [(&str, &[&str]); 5] = [
+const ADAPTER_SERVICES: [(&str, &[&str]); 6] = [
     ("codestar.rs", &["codestar-connections", "codeconnections"]),
     ("cloudformation.rs", &["cloudformation"]),
     ("sns.rs", &["sns"]),
     ("dynamodb.rs", &["dynamodb"]),
+    ("documents.rs", &["dynamodb"]),
     ("eventbridge.rs", &["events"]),
 ];
 

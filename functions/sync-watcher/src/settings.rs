@@ -1,13 +1,12 @@
 //! sync-watcher's own settings, read once at cold start; errors name the variable and the
 //! form it expects.
 
-use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
 use gitsync::config::{
-    ConfigError, DEFAULT_REMIND_AFTER_HOURS, DEFAULT_SWEEP_CONCURRENCY, Env, remind_after,
-    sweep_concurrency,
+    ConfigError, DEFAULT_REMIND_AFTER_HOURS, DEFAULT_SWEEP_CONCURRENCY, Env, TimeOfDay,
+    remind_after, sweep_concurrency,
 };
 use gitsync::domain::selfwatch::Job;
 
@@ -42,39 +41,6 @@ impl FromStr for HealthReport {
             "off" => Ok(Self::Off),
             other => Err(format!("{other:?} is not a report setting")),
         }
-    }
-}
-
-/// A time of day, UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TimeOfDay {
-    pub hour: u8,
-    pub minute: u8,
-}
-
-impl TimeOfDay {
-    pub fn seconds(self) -> u64 {
-        u64::from(self.hour) * 3600 + u64::from(self.minute) * 60
-    }
-}
-
-impl FromStr for TimeOfDay {
-    type Err = String;
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let parsed = raw
-            .split_once(':')
-            .and_then(|(hour, minute)| Some((hour.parse::<u8>().ok()?, minute.parse::<u8>().ok()?)))
-            .filter(|(hour, minute)| *hour < 24 && *minute < 60 && raw.len() == 5);
-        match parsed {
-            Some((hour, minute)) => Ok(Self { hour, minute }),
-            None => Err(format!("{raw:?} is not HH:MM")),
-        }
-    }
-}
-
-impl fmt::Display for TimeOfDay {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:02}:{:02}", self.hour, self.minute)
     }
 }
 

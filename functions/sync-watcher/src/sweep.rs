@@ -25,8 +25,6 @@ use crate::snapshot::{self, Snapshot};
 use crate::stack::{StackCheck, Trigger};
 use crate::{Figures, Outcome, Watcher, WatcherError};
 
-const DAY: u64 = 24 * 3600;
-
 /// What the sweep found over every stack.
 #[derive(Debug, Default)]
 pub struct SweepFindings {
@@ -189,7 +187,7 @@ where
         findings: &SweepFindings,
     ) -> Result<&'static str, WatcherError> {
         let now = self.outbox.now();
-        let Some(day) = report_day(now, self.settings.report_at.seconds()) else {
+        let Some(day) = self.settings.report_at.due_day(now) else {
             return Ok("not-yet");
         };
         if self.settings.health_report == ReportSetting::Off {
@@ -303,37 +301,5 @@ where
             .collect()
             .await;
         per_stack.into_iter().flatten().collect()
-    }
-}
-
-/// The UTC day (`YYYY-MM-DD`) whose report is due at `now`, or `None` before the report time.
-fn report_day(now: SystemTime, report_at_seconds: u64) -> Option<String> {
-    let seconds = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    if seconds % DAY < report_at_seconds {
-        return None;
-    }
-    let midnight = UNIX_EPOCH + Duration::from_secs(seconds - seconds % DAY);
-    Some(humantime::format_rfc3339_seconds(midnight).to_string()[..10].to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_report_is_due_from_its_time_until_midnight() {
-        let day = 1_800_000_000 - 1_800_000_000 % DAY; // 2027-01-15T00:00:00Z
-        let at = |seconds: u64| UNIX_EPOCH + Duration::from_secs(day + seconds);
-        let eight = 8 * 3600;
-        assert_eq!(report_day(at(eight - 1), eight), None);
-        assert_eq!(report_day(at(eight), eight).as_deref(), Some("2027-01-15"));
-        assert_eq!(
-            report_day(at(DAY - 1), eight).as_deref(),
-            Some("2027-01-15")
-        );
-        assert_eq!(
-            report_day(at(DAY + eight), eight).as_deref(),
-            Some("2027-01-16")
-        );
     }
 }

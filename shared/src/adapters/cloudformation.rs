@@ -1,8 +1,9 @@
 use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::types::CallAs;
 
 use super::AwsClients;
 use super::sdk::api_error;
-use crate::ports::{ApiError, ApiErrorKind, StackStatusLookup};
+use crate::ports::{ApiError, ApiErrorKind, StackSetInstances, StackStatusLookup};
 
 /// Stack statuses through DescribeStacks.
 #[derive(Clone)]
@@ -38,5 +39,48 @@ impl StackStatusLookup for SdkStackStatus {
                 }
             }
         }
+    }
+}
+
+/// A StackSet's stack instances through ListStackInstances, as its administrator (`SELF`) or a
+/// delegated administrator (`DELEGATED_ADMIN`) lists them.
+#[derive(Clone)]
+pub struct SdkStackSetInstances {
+    client: Client,
+    stack_set: String,
+    call_as: CallAs,
+}
+
+impl SdkStackSetInstances {
+    /// `call_as` is `SELF` or `DELEGATED_ADMIN`, as the hub template's CallAs.
+    pub fn new(clients: &AwsClients, stack_set: impl Into<String>, call_as: &str) -> Self {
+        Self {
+            client: Client::new(clients.sdk_config()),
+            stack_set: stack_set.into(),
+            call_as: CallAs::from(call_as),
+        }
+    }
+}
+
+impl StackSetInstances for SdkStackSetInstances {
+    async fn instances(&self) -> Result<Vec<(String, String)>, ApiError> {
+        let mut instances = Vec::new();
+        let mut pages = self
+            .client
+            .list_stack_instances()
+            .stack_set_name(&self.stack_set)
+            .call_as(self.call_as.clone())
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| api_error("ListStackInstances", err))?;
+            instances.extend(page.summaries().iter().filter_map(|instance| {
+                Some((
+                    instance.account()?.to_owned(),
+                    instance.region()?.to_owned(),
+                ))
+            }));
+        }
+        Ok(instances)
     }
 }

@@ -2,14 +2,16 @@
 
 mod cloudformation;
 mod codestar;
+mod documents;
 mod dynamodb;
 mod eventbridge;
 mod sdk;
 mod sns;
 mod trust;
 
-pub use cloudformation::SdkStackStatus;
+pub use cloudformation::{SdkStackSetInstances, SdkStackStatus};
 pub use codestar::SdkGitSync;
+pub use documents::DynamoDocuments;
 pub use dynamodb::DynamoLedger;
 pub use eventbridge::EventBridgeBus;
 pub use sdk::{AL2023_CA_BUNDLE, AwsClients, ClientsError, https_client};
