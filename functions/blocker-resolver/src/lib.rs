@@ -326,16 +326,8 @@ where
             .collect()
             .await;
         reports.sort_by(|a, b| a.stack.cmp(&b.stack));
-        // What the summary lists, from every report: the outcome keeps only the first decisions.
-        let mut listed = Vec::new();
+        let listed = summary_decisions(&reports);
         for report in reports {
-            listed.extend(
-                report
-                    .decisions
-                    .iter()
-                    .filter(|decision| alerts::SUMMARY_VERDICTS.contains(&decision.outcome))
-                    .cloned(),
-            );
             failures.extend(outcome.absorb(report).iter().map(ToString::to_string));
         }
         outcome.note = format!(
@@ -383,4 +375,14 @@ where
             })
         }
     }
+}
+
+/// What the summary lists, from every report: the outcome keeps only the first decisions.
+fn summary_decisions(reports: &[StackReport]) -> Vec<DecisionRecord> {
+    reports
+        .iter()
+        .flat_map(|report| &report.decisions)
+        .filter(|decision| alerts::SUMMARY_VERDICTS.contains(&decision.outcome))
+        .cloned()
+        .collect()
 }

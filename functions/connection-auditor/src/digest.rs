@@ -445,9 +445,10 @@ fn change_event(item: &DigestItem<'_>, now: SystemTime) -> BusEvent {
     .distinct_by(change.arn)
 }
 
-/// The digest of one run: worst news first, everything that changed, what failed.
-pub fn digest_alert(digest: &Digest<'_>) -> Alert {
-    let mut items: Vec<&DigestItem<'_>> = digest.items.iter().collect();
+/// Worst news first; within a severity, by transition, kind and name, so that the same
+/// changes always read the same.
+fn worst_first<'a>(items: &[DigestItem<'a>]) -> Vec<DigestItem<'a>> {
+    let mut items: Vec<&DigestItem<'a>> = items.iter().collect();
     items.sort_by(|a, b| {
         severity_rank(item_severity(b))
             .cmp(&severity_rank(item_severity(a)))
@@ -455,8 +456,58 @@ pub fn digest_alert(digest: &Digest<'_>) -> Alert {
             .then(a.change.kind.cmp(&b.change.kind))
             .then(a.change.name.cmp(b.change.name))
     });
-    let sorted: Vec<DigestItem<'_>> = items.into_iter().cloned().collect();
+    items.into_iter().cloned().collect()
+}
 
+fn summary(unhealthy: usize, stalled: usize) -> String {
+    if unhealthy == 0 {
+        "Every connection and host below is AVAILABLE again or gone: Git sync can read the \
+         repositories behind them again."
+            .to_owned()
+    } else {
+        format!(
+            "{unhealthy} connection(s) or host(s) below are not AVAILABLE: Git sync cannot read the \
+             repositories behind them, and {stalled} stack(s) deploy nothing new from Git until they are."
+        )
+    }
+}
+
+/// The first resources in full, one line each for the rest, then the calls that failed.
+fn sections(sorted: &[DigestItem<'_>], digest: &Digest<'_>) -> Vec<Section> {
+    let (detailed, brief) = sorted.split_at(sorted.len().min(MAX_DETAILED_RESOURCES));
+    let mut sections: Vec<Section> = detailed
+        .iter()
+        .map(|item| detailed_section(item, digest.now))
+        .collect();
+    if !brief.is_empty() {
+        sections.push(Section::capped(
+            "More changes",
+            brief.iter().map(one_line).collect(),
+            usize::MAX,
+        ));
+    }
+    if !digest.failures.is_empty() {
+        sections.push(Section::capped(
+            "Audit incomplete: these calls failed",
+            digest.failures.iter().map(ToString::to_string).collect(),
+            MAX_FAILURES_SHOWN,
+        ));
+    }
+    sections
+}
+
+fn console_link(region: &str) -> Link {
+    Link {
+        title: "Connections console".into(),
+        url: format!(
+            "https://{region}.console.aws.amazon.com/codesuite/settings/connections?region={region}"
+        ),
+    }
+}
+
+/// The digest of one run: worst news first, everything that changed, what failed.
+pub fn digest_alert(digest: &Digest<'_>) -> Alert {
+    let sorted = worst_first(&digest.items);
     let severity = sorted
         .first()
         .map_or(Severity::Info, |worst| item_severity(worst));
@@ -480,48 +531,11 @@ pub fn digest_alert(digest: &Digest<'_>) -> Alert {
     };
 
     let mut alert = with_totals(Alert::new(kind, severity, title), digest);
-    alert.summary = if unhealthy.is_empty() {
-        "Every connection and host below is AVAILABLE again or gone: Git sync can read the \
-         repositories behind them again."
-            .to_owned()
-    } else {
-        format!(
-            "{} connection(s) or host(s) below are not AVAILABLE: Git sync cannot read the \
-             repositories behind them, and {} stack(s) deploy nothing new from Git until they are.",
-            unhealthy.len(),
-            stalled.len()
-        )
-    };
-
-    let (detailed, brief) = sorted.split_at(sorted.len().min(MAX_DETAILED_RESOURCES));
-    alert.sections.extend(
-        detailed
-            .iter()
-            .map(|item| detailed_section(item, digest.now)),
-    );
-    if !brief.is_empty() {
-        alert.sections.push(Section::capped(
-            "More changes",
-            brief.iter().map(one_line).collect(),
-            usize::MAX,
-        ));
-    }
-    if !digest.failures.is_empty() {
-        alert.sections.push(Section::capped(
-            "Audit incomplete: these calls failed",
-            digest.failures.iter().map(ToString::to_string).collect(),
-            MAX_FAILURES_SHOWN,
-        ));
-    }
+    alert.summary = summary(unhealthy.len(), stalled.len());
+    alert.sections = sections(&sorted, digest);
     alert.next_steps = next_steps(&sorted, digest.failures);
     alert.commands = commands(&sorted, digest.region);
-    alert.links = vec![Link {
-        title: "Connections console".into(),
-        url: format!(
-            "https://{0}.console.aws.amazon.com/codesuite/settings/connections?region={0}",
-            digest.region
-        ),
-    }];
+    alert.links = vec![console_link(digest.region)];
     alert.events = sorted
         .iter()
         .map(|item| change_event(item, digest.now))

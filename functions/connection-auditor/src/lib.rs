@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod settings;
 
 use std::collections::HashSet;
+use std::time::SystemTime;
 
 use futures::{StreamExt, stream};
 use gitsync::adapters::{AwsOutbox, DynamoLedger, SdkGitSync, StartError, Wiring};
@@ -262,21 +263,10 @@ where
             links,
             records,
         } = self.list(provider, metrics).await?;
-        let (links, mut failures) = match links {
-            Ok(links) => (Some(links), Vec::new()),
-            Err(error) => {
-                warn!(%error, "auditing without repository links");
-                let subject = "every repository link".into();
-                (None, vec![AuditFailure { subject, error }])
-            }
-        };
+        let (links, mut failures) = links_or_failure(links);
 
         let now = self.outbox.now();
-        let observed: Vec<Observation<'_>> = connections
-            .iter()
-            .map(Observation::connection)
-            .chain(hosts.iter().map(Observation::host))
-            .collect();
+        let observed = observations(&connections, &hosts);
         let rules = Rules {
             now,
             remind_after: self.settings.remind_after,
@@ -325,11 +315,7 @@ where
             }
         };
         // Only now: had the digest not gone out, the retry must find the same records.
-        let updates: Vec<RecordUpdate> = changes
-            .iter()
-            .flat_map(|change| change.record_updates(now))
-            .chain(assessment.quiet_updates)
-            .collect();
+        let updates = record_updates(&changes, assessment.quiet_updates, now);
         let writes = updates.len();
         let save_errors = self.apply(updates).await;
         let outcome = Outcome::audited(&totals, changes.len(), digest, writes, failures.len());
@@ -477,6 +463,43 @@ where
             .collect()
             .await
     }
+}
+
+/// The links, or the failure to list them: the audit goes on without them, blind to blast
+/// radius, and says so.
+fn links_or_failure(
+    links: Result<Vec<RepositoryLink>, ApiError>,
+) -> (Option<Vec<RepositoryLink>>, Vec<AuditFailure>) {
+    match links {
+        Ok(links) => (Some(links), Vec::new()),
+        Err(error) => {
+            warn!(%error, "auditing without repository links");
+            let subject = "every repository link".into();
+            (None, vec![AuditFailure { subject, error }])
+        }
+    }
+}
+
+/// Connections and hosts alike, so that one assessment covers both.
+fn observations<'a>(connections: &'a [Connection], hosts: &'a [Host]) -> Vec<Observation<'a>> {
+    connections
+        .iter()
+        .map(Observation::connection)
+        .chain(hosts.iter().map(Observation::host))
+        .collect()
+}
+
+/// The status records to write: those of the changes, then those needing no announcement.
+fn record_updates(
+    changes: &[Change<'_>],
+    quiet_updates: Vec<RecordUpdate>,
+    now: SystemTime,
+) -> Vec<RecordUpdate> {
+    changes
+        .iter()
+        .flat_map(|change| change.record_updates(now))
+        .chain(quiet_updates)
+        .collect()
 }
 
 /// What the digest says of each change: unhealthy ones with their blast radius.

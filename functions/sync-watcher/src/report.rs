@@ -135,10 +135,13 @@ fn decision_line(decision: &Decision) -> String {
     )
 }
 
-/// The report as one message, every list capped so that it stays within SNS's limits.
-pub fn report_alert(report: &HealthReport<'_>) -> Alert {
-    let overdue = report.overdue_jobs();
-    let (severity, title) = match (overdue, report.blocked.len(), report.unhealthy.len()) {
+/// Severity and subject: all clear, or how many stacks, resources and jobs need attention.
+fn headline(report: &HealthReport<'_>) -> (Severity, String) {
+    match (
+        report.overdue_jobs(),
+        report.blocked.len(),
+        report.unhealthy.len(),
+    ) {
         (0, 0, 0) => (Severity::Info, "Git sync health: all clear".to_owned()),
         (0, blocked, unhealthy) => (
             Severity::Warning,
@@ -153,16 +156,20 @@ pub fn report_alert(report: &HealthReport<'_>) -> Alert {
                 "Git sync health: {overdue} gitsync-guard job(s) OVERDUE, {blocked} blocked stack(s), {unhealthy} unhealthy"
             ),
         ),
-    };
+    }
+}
+
+/// The day's figures, jobs first.
+fn with_figures(alert: Alert, report: &HealthReport<'_>) -> Alert {
     let audit = match report.failures.len() {
         0 => "complete".to_owned(),
         failed => format!("INCOMPLETE: {failed} listing(s) failed (listed below)"),
     };
-    let jobs = match overdue {
+    let jobs = match report.overdue_jobs() {
         0 => "every job on time".to_owned(),
         overdue => format!("{overdue} OVERDUE (listed first)"),
     };
-    let mut alert = Alert::new(AlertKind::Report, severity, title)
+    alert
         .fact("gitsync-guard's jobs", jobs)
         .fact("Stacks under Git sync", report.stacks_swept.to_string())
         .fact("Blocked stacks", report.blocked.len().to_string())
@@ -174,21 +181,28 @@ pub fn report_alert(report: &HealthReport<'_>) -> Alert {
             "Resolver decisions, last 24 hours",
             report.decisions.len().to_string(),
         )
-        .fact("Sweep", audit);
-    alert.summary = if report.is_healthy() {
+        .fact("Sweep", audit)
+}
+
+fn summary(report: &HealthReport<'_>) -> String {
+    if report.is_healthy() {
         "Every stack under Git sync deploys, and every connection and host is AVAILABLE.".into()
     } else {
         "These stacks deploy nothing new from Git until their blockers are resolved and their \
          connections are AVAILABLE; each has its own alert with what to do."
             .into()
-    };
+    }
+}
+
+/// Every list with its heading, in the report's order (an empty one is left out later).
+fn lists(report: &HealthReport<'_>) -> [(&'static str, Vec<String>); 5] {
     let mut blocked: Vec<&ActiveBlocker> = report.blocked.iter().collect();
     blocked.sort_by_key(|b| (b.blocker.created_at, b.stack.clone()));
     let mut decisions: Vec<&Decision> = report.decisions.iter().collect();
     decisions.sort_by_key(|d| std::cmp::Reverse(d.at));
     let mut jobs: Vec<&JobHealth> = report.jobs.iter().collect();
     jobs.sort_by_key(|job| !job.is_overdue());
-    let lists = [
+    [
         (
             "gitsync-guard's scheduled jobs",
             jobs.iter().map(|job| job.line(report.now)).collect(),
@@ -213,16 +227,13 @@ pub fn report_alert(report: &HealthReport<'_>) -> Alert {
             decisions.iter().map(|d| decision_line(d)).collect(),
         ),
         ("What the sweep could not read", report.failures.to_vec()),
-    ];
-    for (heading, items) in lists {
-        if !items.is_empty() {
-            alert
-                .sections
-                .push(Section::capped(heading, items, MAX_REPORT_ITEMS));
-        }
-    }
-    if overdue > 0 {
-        alert.next_steps.push(
+    ]
+}
+
+fn next_steps(report: &HealthReport<'_>) -> Vec<String> {
+    let mut steps = Vec::new();
+    if report.overdue_jobs() > 0 {
+        steps.push(
             "For each OVERDUE job, read its function's errors in CloudWatch Logs and check its \
              EventBridge Scheduler schedule is ENABLED; the README's \"Is gitsync-guard itself \
              running?\" says what each cause looks like. Until it runs complete again, what it \
@@ -231,7 +242,7 @@ pub fn report_alert(report: &HealthReport<'_>) -> Alert {
         );
     }
     if !report.blocked.is_empty() || !report.unhealthy.is_empty() {
-        alert.next_steps.extend([
+        steps.extend([
             "Resolve each blocker as its alert says (aws codestar-connections update-sync-blocker)."
                 .into(),
             "Complete or update each connection that is not AVAILABLE in the console (Settings, \
@@ -239,6 +250,22 @@ pub fn report_alert(report: &HealthReport<'_>) -> Alert {
                 .into(),
         ]);
     }
+    steps
+}
+
+/// The report as one message, every list capped so that it stays within SNS's limits.
+pub fn report_alert(report: &HealthReport<'_>) -> Alert {
+    let (severity, title) = headline(report);
+    let mut alert = with_figures(Alert::new(AlertKind::Report, severity, title), report);
+    alert.summary = summary(report);
+    for (heading, items) in lists(report) {
+        if !items.is_empty() {
+            alert
+                .sections
+                .push(Section::capped(heading, items, MAX_REPORT_ITEMS));
+        }
+    }
+    alert.next_steps = next_steps(report);
     alert
 }
 
