@@ -44,6 +44,8 @@ pub enum AlertKind {
     Report,
     /// A function's test alert: nothing is wrong.
     Test,
+    /// The Organization hub about one member: silent, still silent, reporting again.
+    Member,
 }
 
 impl Severity {
@@ -68,6 +70,7 @@ impl AlertKind {
             Self::Reminder => "reminder",
             Self::Report => "report",
             Self::Test => "test",
+            Self::Member => "member",
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod blocker_alert;
 pub mod bus;
 pub mod connections;
 pub mod event;
+pub mod org;
 pub mod resolution;
 pub mod selfwatch;
 pub mod sync;
