@@ -284,6 +284,26 @@ fn event_bus_from_env<F: Fn(&str) -> Option<String>>(
     }
 }
 
+const TOPIC_ARN_FORM: &str =
+    "an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:gitsync-guard-alerts";
+const TABLE_NAME_FORM: &str = "a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -)";
+
+/// An SNS topic ARN, required, from the variable `name`.
+pub fn topic_arn<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    name: &'static str,
+) -> Result<String, ConfigError> {
+    env.required_matching(name, &TOPIC_ARN, TOPIC_ARN_FORM)
+}
+
+/// A DynamoDB table name, required, from the variable `name`.
+pub fn table_name<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    name: &'static str,
+) -> Result<String, ConfigError> {
+    env.required_matching(name, &TABLE_NAME, TABLE_NAME_FORM)
+}
+
 /// The account in a Lambda function's ARN, `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME`
 /// (with an optional `:QUALIFIER`), which every invocation's context carries; `None` for
 /// anything else.
@@ -348,13 +368,9 @@ impl CommonConfig {
             alert_topic_arn: env.required_matching(
                 "ALERT_TOPIC_ARN",
                 &TOPIC_ARN,
-                "an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:gitsync-guard-alerts",
+                TOPIC_ARN_FORM,
             )?,
-            ledger_table: env.required_matching(
-                "LEDGER_TABLE",
-                &TABLE_NAME,
-                "a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -)",
-            )?,
+            ledger_table: env.required_matching("LEDGER_TABLE", &TABLE_NAME, TABLE_NAME_FORM)?,
             alert_format: env.parsed_or(
                 "ALERT_FORMAT",
                 AlertFormat::Text,

@@ -17,8 +17,9 @@ use crate::ledger::{
 };
 use crate::outbox::{DedupePolicy, Outbox};
 use crate::ports::{
-    AlertLedger, ApiError, ApiErrorKind, Clock, ConnectionsApi, GitSyncApi, HeartbeatStore,
-    Notifier, NotifyError, StackStatusLookup, StatusStore,
+    AlertLedger, ApiError, ApiErrorKind, Clock, ConnectionsApi, Document, DocumentStore,
+    GitSyncApi, HeartbeatStore, Notifier, NotifyError, StackSetInstances, StackStatusLookup,
+    StatusStore,
 };
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -610,5 +611,64 @@ pub mod fixtures {
                 ((*link_id).to_owned(), list)
             })
             .collect()
+    }
+}
+
+/// Versioned documents on a map, with the DynamoDB adapter's conditional writes; a clone is
+/// the same store.
+#[derive(Default, Clone)]
+pub struct InMemoryDocuments(Arc<Mutex<BTreeMap<String, (String, u64)>>>);
+
+impl InMemoryDocuments {
+    pub fn body(&self, key: &str) -> Option<String> {
+        lock(&self.0).get(key).map(|(body, _)| body.clone())
+    }
+
+    /// Someone else writes `key` (as a concurrent run would).
+    pub fn overwrite(&self, key: &str, body: &str) {
+        let mut documents = lock(&self.0);
+        let version = documents.get(key).map_or(1, |(_, version)| version + 1);
+        documents.insert(key.to_owned(), (body.to_owned(), version));
+    }
+}
+
+impl DocumentStore for InMemoryDocuments {
+    async fn documents(&self) -> Result<Vec<Document>, LedgerError> {
+        Ok(lock(&self.0)
+            .iter()
+            .map(|(key, (body, version))| Document {
+                key: key.clone(),
+                body: body.clone(),
+                version: *version,
+            })
+            .collect())
+    }
+
+    async fn document(&self, key: &str) -> Result<Option<Document>, LedgerError> {
+        Ok(lock(&self.0).get(key).map(|(body, version)| Document {
+            key: key.to_owned(),
+            body: body.clone(),
+            version: *version,
+        }))
+    }
+
+    async fn write(&self, key: &str, body: &str, read: Option<u64>) -> Result<bool, LedgerError> {
+        let mut documents = lock(&self.0);
+        let current = documents.get(key).map(|(_, version)| *version);
+        if current != read {
+            return Ok(false);
+        }
+        documents.insert(key.to_owned(), (body.to_owned(), read.map_or(1, |v| v + 1)));
+        Ok(true)
+    }
+}
+
+/// A StackSet's instances, as given.
+#[derive(Default)]
+pub struct FixedInstances(pub Vec<(String, String)>);
+
+impl StackSetInstances for FixedInstances {
+    async fn instances(&self) -> Result<Vec<(String, String)>, ApiError> {
+        Ok(self.0.clone())
     }
 }

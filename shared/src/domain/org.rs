@@ -297,8 +297,11 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Reads one SQS message body: an EventBridge event a member put.
-pub fn parse_event(body: &str) -> Result<HubEvent, HubInputError> {
+/// Reads one SQS message body: an EventBridge event a member put. The member is the envelope's
+/// account and region, which EventBridge sets and keeps when a rule forwards the event across
+/// accounts; only an event the hub's own account put (`hub_account`) may speak for the member
+/// its detail names, since that account administers the hub anyway.
+pub fn parse_event(body: &str, hub_account: Option<&str>) -> Result<HubEvent, HubInputError> {
     let value: Value =
         serde_json::from_str(body).map_err(|error| HubInputError::NotJson(error.to_string()))?;
     let Value::Object(envelope) = &value else {
@@ -329,7 +332,7 @@ pub fn parse_event(body: &str) -> Result<HubEvent, HubInputError> {
             found: raw_type.to_owned(),
         })?;
     outer.text("id")?;
-    let member = Member {
+    let mut member = Member {
         account: outer.text("account")?.to_owned(),
         region: outer.text("region")?.to_owned(),
     };
@@ -342,6 +345,17 @@ pub fn parse_event(body: &str) -> Result<HubEvent, HubInputError> {
         path: "detail.".into(),
         object: detail,
     };
+    if hub_account == Some(member.account.as_str())
+        && let (Some(account), Some(region)) = (
+            detail.optional_text("account")?,
+            detail.optional_text("region")?,
+        )
+    {
+        member = Member {
+            account: account.to_owned(),
+            region: region.to_owned(),
+        };
+    }
     check_detail(&detail, detail_type, &member)?;
     let (fact, time) = read_fact(&detail, detail_type, sent_at)?;
     Ok(HubEvent {
@@ -1441,7 +1455,7 @@ mod tests {
     }
 
     fn hub_event(member: &Member, event: &BusEvent, time: SystemTime) -> HubEvent {
-        parse_event(&envelope(member, event, time).to_string()).expect("a valid event")
+        parse_event(&envelope(member, event, time).to_string(), None).expect("a valid event")
     }
 
     fn blocker(id: &str, created: SystemTime) -> SyncBlocker {
@@ -1527,7 +1541,7 @@ mod tests {
         let mut body = envelope(member, &snapshot(blockers, omitted, unhealthy), swept);
         body["detail"]["sweptAt"] = rfc3339(swept).into();
         body["time"] = rfc3339(swept + Duration::from_secs(3)).into();
-        parse_event(&body.to_string()).expect("a valid snapshot")
+        parse_event(&body.to_string(), None).expect("a valid snapshot")
     }
 
     fn open(state: &MemberState) -> Vec<(String, String)> {
@@ -1712,7 +1726,7 @@ mod tests {
     }
 
     fn parse_error(body: Value) -> HubInputError {
-        parse_event(&body.to_string()).expect_err("rejected")
+        parse_event(&body.to_string(), None).expect_err("rejected")
     }
 
     #[test]
@@ -1729,7 +1743,7 @@ mod tests {
         };
         let cases = [
             (
-                parse_event("{nope").expect_err("not JSON"),
+                parse_event("{nope", None).expect_err("not JSON"),
                 "not-json",
                 "not an EventBridge event",
             ),
@@ -1798,7 +1812,7 @@ mod tests {
         let mut null_account = good.clone();
         null_account["detail"]["account"] = Value::Null;
         assert!(
-            parse_event(&null_account.to_string()).is_ok(),
+            parse_event(&null_account.to_string(), None).is_ok(),
             "null: not cross-checked"
         );
     }
