@@ -1081,7 +1081,11 @@ fn member_lines(
             let live = liveness(state, now, silent_after);
             let trouble = member_trouble(state, live, now);
             let line = match (&trouble, live) {
-                (_, Liveness::Never) => return None, // listed as never reported
+                // Also listed as never reported; named here only for what its events said.
+                (None, Liveness::Never) => return None,
+                (Some(trouble), Liveness::Never) => {
+                    format!("{member}: {trouble}, no health snapshot yet")
+                }
                 (Some(trouble), _) => format!("{member}: {trouble}"),
                 (None, _) => format!(
                     "{member}: all clear, {} stack(s) swept, last snapshot {}",
@@ -1148,15 +1152,8 @@ fn report_title(counts: &Counts) -> (Severity, String) {
     (Severity::Warning, title)
 }
 
-/// The Organization's daily report: every member's blockers, unhealthy connections and hosts,
-/// the members that went silent and those never heard from. Lists are capped to stay within
-/// SNS's limits; commands name the StackSet as [`STACK_SET_PLACEHOLDER`].
-pub fn org_report(
-    members: &[(Member, &MemberState)],
-    expected: &[Member],
-    now: SystemTime,
-    silent_after: Duration,
-) -> Alert {
+/// Every open blocker, the oldest first.
+fn all_blockers<'a>(members: &'a [(Member, &MemberState)]) -> Vec<BlockerLine<'a>> {
     let mut blockers: Vec<BlockerLine<'_>> = members
         .iter()
         .flat_map(|(member, state)| {
@@ -1171,11 +1168,27 @@ pub fn org_report(
         })
         .collect();
     blockers.sort_by_key(|b| (b.open.since(), b.member, b.stack, b.id));
+    blockers
+}
+
+/// Every unhealthy connection and host, the longest unhealthy first.
+fn all_unhealthy<'a>(
+    members: &'a [(Member, &MemberState)],
+) -> Vec<(&'a Member, &'a str, &'a Unhealthy)> {
     let mut unhealthy: Vec<(&Member, &str, &Unhealthy)> = members
         .iter()
         .flat_map(|(member, state)| state.unhealthy().map(move |(arn, u)| (member, arn, u)))
         .collect();
     unhealthy.sort_by_key(|(member, arn, u)| (u.since.is_none(), u.since, *member, *arn));
+    unhealthy
+}
+
+/// The silent members and their last snapshots, the longest silent first.
+fn all_silent<'a>(
+    members: &'a [(Member, &MemberState)],
+    now: SystemTime,
+    silent_after: Duration,
+) -> Vec<(SystemTime, &'a Member)> {
     let mut silent: Vec<(SystemTime, &Member)> = members
         .iter()
         .filter_map(|(member, state)| match liveness(state, now, silent_after) {
@@ -1184,20 +1197,32 @@ pub fn org_report(
         })
         .collect();
     silent.sort();
+    silent
+}
+
+/// The Organization's daily report: every member's blockers, unhealthy connections and hosts,
+/// the members that went silent and those never heard from. Lists are capped to stay within
+/// SNS's limits; commands name the StackSet as [`STACK_SET_PLACEHOLDER`].
+pub fn org_report(
+    members: &[(Member, &MemberState)],
+    expected: &[Member],
+    now: SystemTime,
+    silent_after: Duration,
+) -> Alert {
+    let blockers = all_blockers(members);
+    let unhealthy = all_unhealthy(members);
+    let silent = all_silent(members, now, silent_after);
     let never = never_reported(members, expected);
     let blocked: BTreeSet<(&Member, &str)> = blockers.iter().map(|b| (b.member, b.stack)).collect();
+    let accounts: BTreeSet<&str> = blocked.iter().map(|(m, _)| m.account.as_str()).collect();
     let counts = Counts {
         blocked_stacks: blocked.len(),
-        blocked_accounts: blocked
-            .iter()
-            .map(|(member, _)| member.account.as_str())
-            .collect::<BTreeSet<_>>()
-            .len(),
+        blocked_accounts: accounts.len(),
         unhealthy: unhealthy.len(),
         silent: silent.len(),
         never: never.len(),
     };
-    let mut alert = report_facts(&counts, members, &blockers, now);
+    let mut alert = report_facts(&counts, members, &blockers, (now, silent_after));
     let sections = [
         (
             "Members (account, region), those with something wrong first",
@@ -1251,12 +1276,13 @@ fn report_facts(
     counts: &Counts,
     members: &[(Member, &MemberState)],
     blockers: &[BlockerLine<'_>],
-    now: SystemTime,
+    (now, silent_after): (SystemTime, Duration),
 ) -> Alert {
     let (severity, title) = report_title(counts);
-    let reporting = members.len()
-        - counts.silent
-        - members.iter().filter(|(_, s)| s.swept_at.is_none()).count();
+    let reporting = members
+        .iter()
+        .filter(|(_, state)| liveness(state, now, silent_after) == Liveness::Reporting)
+        .count();
     let oldest = blockers.first().map(|b| b.open.since());
     let mut alert = Alert::new(AlertKind::Report, severity, title)
         .fact("Members reporting", reporting.to_string())
@@ -1729,18 +1755,21 @@ mod tests {
         parse_event(&body.to_string(), None).expect_err("rejected")
     }
 
+    /// `body` with the value at `pointer` replaced, rejected.
+    fn error_with(body: &Value, pointer: &str, value: Value) -> HubInputError {
+        let mut body = body.clone();
+        if let Some(slot) = body.pointer_mut(pointer) {
+            *slot = value;
+        }
+        parse_error(body)
+    }
+
     #[test]
     fn each_bad_input_is_named() {
         let prod = member(PROD, "eu-west-1");
         let good = envelope(&prod, &detected("web", "b-1", at(0)), at(HOUR));
         let id = good["id"].as_str().unwrap_or_default().to_owned();
-        let with = |pointer: &str, value: Value| {
-            let mut body = good.clone();
-            if let Some(slot) = body.pointer_mut(pointer) {
-                *slot = value;
-            }
-            parse_error(body)
-        };
+        let with = |pointer: &str, value: Value| error_with(&good, pointer, value);
         let cases = [
             (
                 parse_event("{nope", None).expect_err("not JSON"),
@@ -1802,6 +1831,12 @@ mod tests {
                 assert!(message.contains(&id), "names the event: {message}");
             }
         }
+    }
+
+    #[test]
+    fn a_bad_snapshot_item_is_named_and_a_null_account_is_not_cross_checked() {
+        let prod = member(PROD, "eu-west-1");
+        let good = envelope(&prod, &detected("web", "b-1", at(0)), at(HOUR));
         let mut snapshot = envelope(&prod, &snapshot(&[("web", "b-1")], 0, &[]), at(HOUR));
         snapshot["detail"]["openBlockers"][0]["blockerId"] = Value::Null;
         assert!(
@@ -1814,6 +1849,248 @@ mod tests {
         assert!(
             parse_event(&null_account.to_string(), None).is_ok(),
             "null: not cross-checked"
+        );
+    }
+
+    /// prod (eu-west-1): web blocked since hour 1, one host; dev (us-east-1): api blocked since
+    /// hour 0; quiet (eu-west-1): all clear; gone: silent since hour 1.
+    fn organization(now: SystemTime) -> Vec<(Member, MemberState)> {
+        let members = [
+            member(PROD, "eu-west-1"),
+            member(DEV, "us-east-1"),
+            member("333333333333", "eu-west-1"),
+            member("444444444444", "ap-southeast-2"),
+        ];
+        let swept = [
+            now - Duration::from_secs(600),
+            now - Duration::from_secs(600),
+        ];
+        let mut states = vec![MemberState::default(); 4];
+        let facts = [
+            snapshot_at(&members[0], swept[0], &[], 0, &["arn:host/h-1"]),
+            hub_event(&members[0], &detected("web", "b-1", at(HOUR)), at(HOUR)),
+            snapshot_at(&members[1], swept[1], &[("api", "b-2")], 0, &[]),
+            snapshot_at(&members[2], now - Duration::from_secs(60), &[], 0, &[]),
+            snapshot_at(&members[3], at(HOUR), &[], 0, &[]),
+        ];
+        for fact in &facts {
+            let n = members.iter().position(|m| *m == fact.member).unwrap_or(0);
+            states[n].apply(fact, now);
+        }
+        members.into_iter().zip(states).collect()
+    }
+
+    fn borrowed(members: &[(Member, MemberState)]) -> Vec<(Member, &MemberState)> {
+        members.iter().map(|(m, s)| (m.clone(), s)).collect()
+    }
+
+    const SILENT_AFTER: Duration = Duration::from_secs(2 * HOUR);
+
+    #[test]
+    fn the_report_puts_what_is_wrong_first_and_the_oldest_blocker_first() {
+        let now = at(10 * HOUR);
+        let members = organization(now);
+        let never = [member("555555555555", "eu-central-1")];
+        let report = org_report(&borrowed(&members), &never, now, SILENT_AFTER);
+        assert_eq!(report.kind, AlertKind::Report);
+        assert_eq!(report.severity, Severity::Warning);
+        assert_eq!(
+            report.title,
+            "Git sync across the Organization: 2 blocked stack(s) in 2 account(s), 1 unhealthy \
+             connection(s) or host(s), 1 silent member(s), 1 never reported"
+        );
+        let text = render(&report, AlertFormat::Text, "org-hub").message;
+        println!("{text}");
+        let members_list = &report.sections[0].items;
+        // dev's blocker has no createdAt: since the hub first saw it, 10 minutes ago.
+        assert!(members_list[0].starts_with("111111111111 eu-west-1: 1 blocked stack(s)"));
+        assert!(members_list[1].starts_with("222222222222 us-east-1: 1 blocked stack(s)"));
+        assert!(members_list[2].starts_with("444444444444 ap-southeast-2: SILENT"));
+        assert!(members_list[3].starts_with("333333333333 eu-west-1: all clear"));
+        let blocked = &report.sections[1].items;
+        assert!(
+            blocked[0].starts_with("111111111111 eu-west-1 web: blocked since"),
+            "{text}"
+        );
+        assert!(
+            blocked[1].contains("blocker b-2: reason not known yet"),
+            "{text}"
+        );
+        assert!(
+            report.sections[2].items[0]
+                .starts_with("111111111111 eu-west-1 Host arn:host/h-1 is PENDING since")
+        );
+        assert!(
+            report.sections[3].items[0]
+                .starts_with("444444444444 ap-southeast-2: no health snapshot since")
+        );
+        assert_eq!(
+            report.sections[4].items,
+            ["555555555555 eu-central-1: never reported: no snapshot since the hub started"]
+        );
+        assert!(text.contains("aws cloudformation describe-stack-instance --stack-set-name STACK_SET_NAME --stack-instance-account 555555555555 --stack-instance-region eu-central-1"), "{text}");
+        let all_clear = org_report(&borrowed(&members[2..3]), &[], now, SILENT_AFTER);
+        assert_eq!(
+            all_clear.title,
+            "Git sync across the Organization: all clear"
+        );
+        assert_eq!(all_clear.severity, Severity::Info);
+        assert!(all_clear.next_steps.is_empty());
+    }
+
+    #[test]
+    fn ten_thousand_blockers_fit_every_format_and_are_counted() {
+        let now = at(100 * HOUR);
+        let members: Vec<(Member, MemberState)> = (0..100)
+            .map(|n| {
+                let member = member(&format!("{:012}", 100 + n), "eu-west-1");
+                let mut state = MemberState::default();
+                for b in 0..100 {
+                    let created = at(n * 100 + b);
+                    let event = detected(&format!("stack-{b}"), &format!("b-{n}-{b}"), created);
+                    state.apply(&hub_event(&member, &event, created), now);
+                }
+                (member, state)
+            })
+            .collect();
+        let report = org_report(&borrowed(&members), &[], now, SILENT_AFTER);
+        assert!(
+            report
+                .title
+                .contains("10000 blocked stack(s) in 100 account(s)")
+        );
+        let section = |title: &str| {
+            report
+                .sections
+                .iter()
+                .find(|s| s.title.starts_with(title))
+                .expect(title)
+        };
+        let blocked = section("Blocked stacks");
+        assert_eq!((blocked.items.len(), blocked.omitted), (50, 9_950));
+        let listed = section("Members (account, region)");
+        assert!(listed.items[0].ends_with("100 blocked stack(s), no health snapshot yet"));
+        assert_eq!(section("Members never heard from").omitted, 50);
+        assert!(blocked.items[0].contains("blocker b-0-0:"), "oldest first");
+        for format in [AlertFormat::Text, AlertFormat::Chatbot, AlertFormat::Json] {
+            let rendered = render(&report, format, "org-hub");
+            assert!(rendered.sns_size() <= SNS_MAX_BYTES, "{format}");
+            assert!(rendered.message.contains("9950 more") || format == AlertFormat::Json);
+        }
+        let figures = figures(&borrowed(&members), now, SILENT_AFTER);
+        assert_eq!(figures.blocked_stacks, 10_000);
+        assert_eq!(figures.oldest_blocker_age_seconds, Some(100 * HOUR));
+        assert_eq!(figures.reporting_members, 0, "no snapshot: not reporting");
+    }
+
+    #[test]
+    fn figures_count_the_organization() {
+        let now = at(10 * HOUR);
+        let members = organization(now);
+        let figures = figures(&borrowed(&members), now, SILENT_AFTER);
+        assert_eq!(
+            figures,
+            OrgFigures {
+                blocked_stacks: 2,
+                unhealthy_resources: 1,
+                oldest_blocker_age_seconds: Some(9 * HOUR),
+                silent_members: 1,
+                reporting_members: 3,
+            }
+        );
+    }
+
+    #[test]
+    fn a_silent_member_is_alerted_once_reminded_and_back_once() {
+        let gone = member("444444444444", "ap-southeast-2");
+        let remind = Duration::from_secs(24 * HOUR);
+        let mut state = MemberState::default();
+        assert!(
+            state
+                .silence(&gone, at(HOUR), SILENT_AFTER, remind)
+                .is_none(),
+            "never: no alert"
+        );
+        state.apply(&snapshot_at(&gone, at(0), &[], 0, &[]), at(0));
+        assert!(
+            state
+                .silence(&gone, at(HOUR), SILENT_AFTER, remind)
+                .is_none()
+        );
+        let alert = state
+            .silence(&gone, at(3 * HOUR), SILENT_AFTER, remind)
+            .expect("silent");
+        assert_eq!(
+            (alert.kind, alert.severity),
+            (AlertKind::Member, Severity::Critical)
+        );
+        assert_eq!(
+            alert.title,
+            "gitsync-guard member silent: 444444444444 ap-southeast-2, no health snapshot for 3h"
+        );
+        let text = render(&alert, AlertFormat::Text, "org-hub").message;
+        assert!(
+            text.contains("Account:              444444444444, ap-southeast-2"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "--stack-instance-account 444444444444 --stack-instance-region ap-southeast-2"
+        ));
+    }
+
+    #[test]
+    fn a_silent_member_is_reminded_across_cold_starts_and_back_once() {
+        let gone = member("444444444444", "ap-southeast-2");
+        let remind = Duration::from_secs(24 * HOUR);
+        let mut state = MemberState::default();
+        state.apply(&snapshot_at(&gone, at(0), &[], 0, &[]), at(0));
+        assert!(
+            state
+                .silence(&gone, at(3 * HOUR), SILENT_AFTER, remind)
+                .is_some()
+        );
+        // A cold start between two runs: the bookkeeping is in the stored item.
+        let stored = serde_json::to_string(&state).unwrap_or_default();
+        let mut state: MemberState = serde_json::from_str(&stored).unwrap_or_default();
+        assert!(
+            state
+                .silence(&gone, at(4 * HOUR), SILENT_AFTER, remind)
+                .is_none(),
+            "once"
+        );
+        let reminder = state
+            .silence(&gone, at(27 * HOUR), SILENT_AFTER, remind)
+            .expect("reminded");
+        assert!(
+            reminder.title.contains("still silent"),
+            "{}",
+            reminder.title
+        );
+        assert!(
+            state
+                .silence(&gone, at(28 * HOUR), SILENT_AFTER, remind)
+                .is_none()
+        );
+        state.apply(
+            &snapshot_at(&gone, at(29 * HOUR), &[], 0, &[]),
+            at(29 * HOUR),
+        );
+        let back = state
+            .silence(&gone, at(29 * HOUR), SILENT_AFTER, remind)
+            .expect("back");
+        assert_eq!(
+            (back.kind, back.severity),
+            (AlertKind::Member, Severity::Info)
+        );
+        assert_eq!(
+            back.title,
+            "gitsync-guard member reporting again: 444444444444 ap-southeast-2, after 1day 5h of silence"
+        );
+        assert!(
+            state
+                .silence(&gone, at(30 * HOUR), SILENT_AFTER, remind)
+                .is_none(),
+            "back once"
         );
     }
 }
