@@ -281,26 +281,10 @@ pub fn sweep_summary_alert(
         tally.held_back,
         failures.len()
     );
-    let listed = |verdict: Verdict| -> Vec<String> {
-        decisions
-            .iter()
-            .filter(|decision| decision.outcome == verdict)
-            .map(|decision| {
-                let rule = decision.rule.as_deref().unwrap_or("-");
-                match &decision.detail {
-                    Some(detail) if verdict == Verdict::HeldBack => format!(
-                        "{}: {} (rule {rule}): {detail}",
-                        decision.stack, decision.blocker_id
-                    ),
-                    _ => format!("{}: {} (rule {rule})", decision.stack, decision.blocker_id),
-                }
-            })
-            .collect()
-    };
     let acted_heading = capitalized(acted_words);
     for (heading, items) in [
-        (acted_heading.as_str(), listed(acted_verdict)),
-        ("Held back", listed(Verdict::HeldBack)),
+        (acted_heading.as_str(), listed(decisions, acted_verdict)),
+        ("Held back", listed(decisions, Verdict::HeldBack)),
         ("Failures", failures.to_vec()),
     ] {
         if !items.is_empty() {
@@ -311,6 +295,25 @@ pub fn sweep_summary_alert(
     }
     alert
 }
+
+/// One line per decision with this verdict; a held-back one also says why.
+fn listed(decisions: &[DecisionRecord], verdict: Verdict) -> Vec<String> {
+    decisions
+        .iter()
+        .filter(|decision| decision.outcome == verdict)
+        .map(|decision| {
+            let rule = decision.rule.as_deref().unwrap_or("-");
+            match &decision.detail {
+                Some(detail) if verdict == Verdict::HeldBack => format!(
+                    "{}: {} (rule {rule}): {detail}",
+                    decision.stack, decision.blocker_id
+                ),
+                _ => format!("{}: {} (rule {rule})", decision.stack, decision.blocker_id),
+            }
+        })
+        .collect()
+}
+
 /// `would be resolved` as a heading: `Would be resolved`.
 fn capitalized(words: &str) -> String {
     let mut chars = words.chars();

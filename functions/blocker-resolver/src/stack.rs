@@ -58,20 +58,9 @@ where
         let mode = self.config.mode;
         let rules = &self.config.rules;
         let mut report = StackReport::new(stack);
-        let blockers = match self.api.sync_blockers(stack).await {
-            Ok(blockers) => blockers,
-            Err(err) if err.kind == ApiErrorKind::NotFound => {
-                info!(stack, error = %err, "no Git sync configuration: nothing to resolve");
-                return report;
-            }
-            Err(error) => {
-                error!(stack, %error, "cannot read the stack's sync blockers");
-                report.failures.push(StackFailure::Api {
-                    stack: stack.to_owned(),
-                    error,
-                });
-                return report;
-            }
+        let read = self.api.sync_blockers(stack).await;
+        let Some(blockers) = blockers_to_evaluate(stack, read, &mut report) else {
+            return report;
         };
         let now = self.outbox.now();
         let mut candidates = screen_active(rules, mode, &blockers, now, &mut report);
@@ -97,13 +86,7 @@ where
                 return report;
             }
         };
-        let mut history = ResolutionHistory::from_blockers(rules, &blockers);
-        let enforced = LedgerQuery::enforced_resolutions(stack);
-        for entry in &entries {
-            if let Some(blocker_id) = enforced.blocker_id(entry) {
-                history.record(blocker_id, Some(entry.claimed_at));
-            }
-        }
+        let history = resolution_history(rules, &blockers, stack, &entries);
         let mut run = StackRun {
             context: StackContext {
                 stack,
@@ -483,6 +466,31 @@ impl StackRun<'_> {
     }
 }
 
+/// The stack's sync blockers, or `None`: no Git sync configuration (nothing to resolve), or
+/// a failure the report records. Not async: one more nested future takes main's future past
+/// rustc's default recursion limit.
+fn blockers_to_evaluate(
+    stack: &str,
+    read: Result<Vec<SyncBlocker>, ApiError>,
+    report: &mut StackReport,
+) -> Option<Vec<SyncBlocker>> {
+    match read {
+        Ok(blockers) => Some(blockers),
+        Err(err) if err.kind == ApiErrorKind::NotFound => {
+            info!(stack, error = %err, "no Git sync configuration: nothing to resolve");
+            None
+        }
+        Err(error) => {
+            error!(stack, %error, "cannot read the stack's sync blockers");
+            report.failures.push(StackFailure::Api {
+                stack: stack.to_owned(),
+                error,
+            });
+            None
+        }
+    }
+}
+
 /// Decides every ACTIVE blocker that needs no lookup (unmatched, ignored, too young) and
 /// returns the candidates for resolution.
 fn screen_active<'a>(
@@ -518,6 +526,24 @@ fn screen_active<'a>(
         report.decide(mode, &blocker.id, rule, verdict, detail);
     }
     candidates
+}
+
+/// What the loop guard counts: the resolutions the blocker history shows, and the enforced
+/// ones the ledger holds.
+fn resolution_history(
+    rules: &RuleSet,
+    blockers: &[SyncBlocker],
+    stack: &str,
+    entries: &[LedgerEntry],
+) -> ResolutionHistory {
+    let mut history = ResolutionHistory::from_blockers(rules, blockers);
+    let enforced = LedgerQuery::enforced_resolutions(stack);
+    for entry in entries {
+        if let Some(blocker_id) = enforced.blocker_id(entry) {
+            history.record(blocker_id, Some(entry.claimed_at));
+        }
+    }
+    history
 }
 
 /// RESOLVED blockers carrying exactly the reason their rule records, resolved recently: ours,
