@@ -331,8 +331,8 @@ impl<S: DocumentStore, N: Notifier, I: StackSetInstances, C: Clock> Hub<S, N, I,
 
     async fn publish(&self, mut alert: Alert) -> Result<(), HubError> {
         if let Some(stack_set) = &self.settings.stack_set {
-            for command in &mut alert.commands {
-                *command = command.replace(STACK_SET_PLACEHOLDER, stack_set);
+            for text in alert.commands.iter_mut().chain(&mut alert.next_steps) {
+                *text = text.replace(STACK_SET_PLACEHOLDER, stack_set);
             }
         }
         let rendered = render(&alert, self.settings.alert_format, FUNCTION_NAME);

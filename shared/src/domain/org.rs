@@ -1337,7 +1337,7 @@ fn report_next_steps(
             "For each silent or never-reported member, in its account and region: check \
              gitsync-guard's stack (its functions' errors in CloudWatch Logs, its heartbeat \
              alarms) and that its rule forwards to the hub's bus; then the StackSet's instance \
-             for it (commands below, with {STACK_SET_PLACEHOLDER} the hub's StackSet; up to \
+             for it (commands below, for the hub's StackSet {STACK_SET_PLACEHOLDER}; up to \
              {MAX_MEMBER_COMMANDS} members)."
         ));
         let members = silent
