@@ -330,11 +330,21 @@ pub fn function_arn_account(arn: &str) -> Option<&str> {
     }
 }
 
+/// `ACCOUNT_ID`, if set: a 12-digit account id.
+pub fn account_id<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<String>, ConfigError> {
+    env.optional("ACCOUNT_ID")
+        .map(|_| env.required_matching("ACCOUNT_ID", &ACCOUNT_ID, ACCOUNT_ID_FORM))
+        .transpose()
+}
+
+const ACCOUNT_ID_FORM: &str = "a 12-digit AWS account id such as 123456789012";
+
 /// The account from `ACCOUNT_ID` and `ACCOUNT_NAME`, if set.
 fn account_from_env<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
 ) -> Result<Option<Account>, ConfigError> {
-    const EXPECTED: &str = "a 12-digit AWS account id such as 123456789012";
     let name = env.optional("ACCOUNT_NAME");
     if env.optional("ACCOUNT_ID").is_none() {
         // A name without an id would make alerts from two accounts look alike.
@@ -346,7 +356,7 @@ fn account_from_env<F: Fn(&str) -> Option<String>>(
             }),
         };
     }
-    let id = env.required_matching("ACCOUNT_ID", &ACCOUNT_ID, EXPECTED)?;
+    let id = env.required_matching("ACCOUNT_ID", &ACCOUNT_ID, ACCOUNT_ID_FORM)?;
     if let Some(name) = &name
         && name.chars().count() > 256
     {

@@ -66,7 +66,7 @@ pub struct Hub<S, N, I, C> {
     pub instances: Option<I>,
     pub clock: C,
     pub settings: HubSettings,
-    /// The hub's own account, from the first invocation's function ARN.
+    /// The hub's own account: `ACCOUNT_ID`, else the first invocation's function ARN.
     account: OnceLock<String>,
 }
 
@@ -86,7 +86,11 @@ pub async fn from_env() -> Result<AwsHub, StartError> {
         .as_ref()
         .map(|name| SdkStackSetInstances::new(&clients, name, &settings.call_as));
     let store = DynamoDocuments::new(&clients, &settings.state_table);
-    Ok(Hub::new(store, notifier, instances, SystemClock, settings))
+    let hub = Hub::new(store, notifier, instances, SystemClock, settings);
+    if let Some(account) = &hub.settings.account {
+        let _ = hub.account.set(account.clone());
+    }
+    Ok(hub)
 }
 
 fn member_key(member: &Member) -> String {
@@ -140,7 +144,8 @@ impl<S: DocumentStore, N: Notifier, I: StackSetInstances, C: Clock> Hub<S, N, I,
         }
     }
 
-    /// The hub's account, from the function's ARN (`arn:aws:lambda:REGION:ACCOUNT:function:..`).
+    /// The hub's account, from the function's ARN (`arn:aws:lambda:REGION:ACCOUNT:function:..`),
+    /// unless `ACCOUNT_ID` named it.
     pub fn adopt_invocation_account(&self, function_arn: &str) {
         if let Some(account) = function_arn_account(function_arn) {
             let _ = self.account.set(account.to_owned());

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use gitsync::config::{ConfigError, Env, TimeOfDay, remind_after, table_name, topic_arn};
+use gitsync::config::{
+    ConfigError, Env, TimeOfDay, account_id, remind_after, table_name, topic_arn,
+};
 use gitsync::domain::alert::AlertFormat;
 
 const WATCH_FORM: &str = "whole minutes from 1 to 1440, the members' WatchEveryMinutes";
@@ -21,6 +23,9 @@ pub struct HubSettings {
     pub silent_after: Duration,
     pub remind_after: Duration,
     pub report_at: TimeOfDay,
+    /// The hub's own account (`ACCOUNT_ID`), if set: its events may speak for the member
+    /// their detail names.
+    pub account: Option<String>,
 }
 
 impl HubSettings {
@@ -52,6 +57,7 @@ impl HubSettings {
                 TimeOfDay { hour: 8, minute: 0 },
                 "a time of day in UTC as HH:MM, such as 08:00",
             )?,
+            account: account_id(env)?,
         })
     }
 }
