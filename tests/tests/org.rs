@@ -419,8 +419,8 @@ async fn two_members_in_two_regions_reach_one_hub_in_a_third_account_and_region(
     // Each member's events reached the hub's bus through its forwarding rule. (moto stamps a
     // forwarded event's envelope with the hub bus's account and region, where AWS keeps the
     // member's: the detail says where each fact is.)
-    let forwarded: Vec<Value> = receive_bodies(&sqs, &hub_events, 2, WAIT, QUIET)
-        .await
+    let bodies = receive_bodies(&sqs, &hub_events, 2, WAIT, QUIET).await;
+    let forwarded: Vec<Value> = bodies
         .iter()
         .map(|body| serde_json::from_str(body).expect("an event"))
         .collect();
@@ -442,6 +442,178 @@ async fn two_members_in_two_regions_reach_one_hub_in_a_third_account_and_region(
         .map(|(account, _, region)| (*account, *region, "Connection Health Change"))
         .collect();
     assert_eq!(origins, expected, "{forwarded:#?}");
+
+    the_hub_function_keeps_the_organization_s_state(&world, &hub, &sqs, &everything, &bodies).await;
+}
+
+/// org-hub, as org/hub.yaml wires it: the hub queue's messages in an SQS batch (as Lambda's
+/// event source mapping delivers them), then its scheduled run: each member's state in the
+/// hub's table, and one Organization-wide report on the hub topic.
+async fn the_hub_function_keeps_the_organization_s_state(
+    world: &e2e::World,
+    hub: &SdkConfig,
+    sqs: &aws_sdk_sqs::Client,
+    topic_queue: &str,
+    bodies: &[String],
+) {
+    let moto = &world.moto.url;
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(hub)
+            .endpoint_url(moto)
+            .build(),
+    );
+    create_state_table(&dynamodb, "hub-state").await;
+    let credentials = credentials_in(moto, HUB_ACCOUNT).await;
+    let template = hub_template_environment();
+    let mut env: Vec<(String, String)> = template
+        .into_iter()
+        .filter(|(name, _)| !["STACK_SET_NAME", "SSL_CERT_FILE"].contains(&name.as_str()))
+        .collect();
+    env.extend([
+        ("STATE_TABLE".to_owned(), "hub-state".to_owned()),
+        ("ACCOUNT_ID".to_owned(), HUB_ACCOUNT.to_owned()),
+        (
+            "ALERT_TOPIC_ARN".to_owned(),
+            format!("arn:aws:sns:{HUB_REGION}:{HUB_ACCOUNT}:gitsync-guard-hub"),
+        ),
+        // Due whatever the time of day the test runs.
+        ("REPORT_AT".to_owned(), "00:00".to_owned()),
+        (
+            "AWS_ACCESS_KEY_ID".to_owned(),
+            credentials.access_key_id().to_owned(),
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY".to_owned(),
+            credentials.secret_access_key().to_owned(),
+        ),
+        (
+            "AWS_SESSION_TOKEN".to_owned(),
+            credentials.session_token().unwrap_or_default().to_owned(),
+        ),
+        ("AWS_REGION".to_owned(), HUB_REGION.to_owned()),
+    ]);
+    let watch = world.start_functions(&env);
+
+    // moto delivers a forwarded event without its account and with the hub's region; AWS
+    // keeps the member's (the envelope is whose bus it was put on): restored here as AWS
+    // delivers it, from where the detail says the fact is.
+    let delivered: Vec<String> = bodies
+        .iter()
+        .map(|body| {
+            let mut event: Value = serde_json::from_str(body).expect("an event");
+            event["account"] = event["detail"]["account"].clone();
+            event["region"] = event["detail"]["region"].clone();
+            event.to_string()
+        })
+        .collect();
+    let records: Vec<Value> = delivered
+        .iter()
+        .enumerate()
+        .map(|(n, body)| serde_json::json!({"messageId": format!("m{n}"), "body": body, "eventSource": "aws:sqs"}))
+        .collect();
+    let folded = watch
+        .invoke("org-hub", &serde_json::json!({"Records": records}))
+        .await;
+    assert!(!folded.failed, "{}\n{}", folded.body, watch.log_text());
+    assert_eq!(
+        folded.body["batchItemFailures"],
+        serde_json::json!([]),
+        "{}",
+        folded.body
+    );
+    for (account, _, region) in MEMBERS {
+        let item = dynamodb
+            .get_item()
+            .table_name("hub-state")
+            .key(
+                "pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("member#{account}#{region}")),
+            )
+            .send()
+            .await
+            .expect("read the hub's state");
+        assert!(
+            item.item().is_some(),
+            "{account} {region}: no state in the hub's table"
+        );
+    }
+
+    let schedule = serde_json::json!({"detail-type": "Scheduled Event", "source": "gitsync-guard.schedule", "detail": {"job": "org-watch"}});
+    let watched = watch.invoke("org-hub", &schedule).await;
+    assert!(!watched.failed, "{}\n{}", watched.body, watch.log_text());
+    assert_eq!(watched.body["report"], "published", "{}", watched.body);
+    let report = receive_alerts(sqs, topic_queue, 1, WAIT, QUIET).await;
+    assert_eq!(report.len(), 1, "one Organization report: {report:#?}");
+    let text = &report[0].message;
+    // The Organization's report as the hub topic's subscribers read it (`--nocapture` shows it).
+    println!("{}\n{text}", report[0].subject);
+    assert!(
+        text.starts_with("Git sync across the Organization"),
+        "{text}"
+    );
+    for (account, _, region) in MEMBERS {
+        assert!(
+            text.contains(&format!("{account} {region}")),
+            "{account} {region}: {text}"
+        );
+    }
+}
+
+/// The hub function's environment as org/hub.yaml sets it, with parameters' defaults.
+fn hub_template_environment() -> Vec<(String, String)> {
+    let hub = hub();
+    let variables = hub["Resources"]["HubFunction"]["Properties"]["Environment"]["Variables"]
+        .as_mapping()
+        .expect("the hub function's variables")
+        .clone();
+    variables
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let name = name.as_str()?.to_owned();
+            let value = match value {
+                Yaml::String(text) => text,
+                Yaml::Number(number) => number.to_string(),
+                Yaml::Tagged(tagged) => {
+                    let parameter = tagged.value.as_str()?;
+                    let default = &hub["Parameters"][parameter]["Default"];
+                    default
+                        .as_str()
+                        .map(str::to_owned)
+                        .or_else(|| default.as_u64().map(|n| n.to_string()))?
+                }
+                _ => return None,
+            };
+            Some((name, value))
+        })
+        .collect()
+}
+
+/// The hub's state table as org/hub.yaml creates it: one item per key `pk`.
+async fn create_state_table(dynamodb: &aws_sdk_dynamodb::Client, table: &str) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    dynamodb
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .send()
+        .await
+        .expect("create the hub's state table");
 }
 
 /// The mail names the account and region (first among the facts: the unit tests check that).

@@ -1252,12 +1252,10 @@ pub fn org_report(
                 .collect(),
         ),
         (
-            "Members never heard from",
+            "Members with no health snapshot yet",
             never
                 .iter()
-                .map(|member| {
-                    format!("{member}: never reported: no snapshot since the hub started")
-                })
+                .map(|member| format!("{member}: no health snapshot since the hub started"))
                 .collect(),
         ),
     ];
@@ -1478,6 +1476,22 @@ mod tests {
             "resources": rendered.resources,
             "detail": rendered.detail_json(),
         })
+    }
+
+    #[test]
+    fn only_the_hub_s_own_account_may_speak_for_the_member_its_detail_names() {
+        let payments = member("111111111111", "us-west-2");
+        let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let mut body = envelope(&payments, &detected("web", "b-1", at), at);
+        // As put by the hub's own account: the detail's member counts.
+        body["account"] = json!("333333333333");
+        body["region"] = json!("eu-central-1");
+        let event = parse_event(&body.to_string(), Some("333333333333")).expect("the hub's own");
+        assert_eq!(event.member, payments);
+        // The same from any other account of the Organization is refused.
+        let error = parse_event(&body.to_string(), Some("999999999999")).expect_err("forged");
+        assert_eq!(error.metric_reason(), "member-mismatch", "{error}");
+        assert!(parse_event(&body.to_string(), None).is_err());
     }
 
     fn hub_event(member: &Member, event: &BusEvent, time: SystemTime) -> HubEvent {
@@ -1926,7 +1940,7 @@ mod tests {
         );
         assert_eq!(
             report.sections[4].items,
-            ["555555555555 eu-central-1: never reported: no snapshot since the hub started"]
+            ["555555555555 eu-central-1: no health snapshot since the hub started"]
         );
         assert!(text.contains("aws cloudformation describe-stack-instance --stack-set-name STACK_SET_NAME --stack-instance-account 555555555555 --stack-instance-region eu-central-1"), "{text}");
         let all_clear = org_report(&borrowed(&members[2..3]), &[], now, SILENT_AFTER);
@@ -1970,7 +1984,7 @@ mod tests {
         assert_eq!((blocked.items.len(), blocked.omitted), (50, 9_950));
         let listed = section("Members (account, region)");
         assert!(listed.items[0].ends_with("100 blocked stack(s), no health snapshot yet"));
-        assert_eq!(section("Members never heard from").omitted, 50);
+        assert_eq!(section("Members with no health snapshot yet").omitted, 50);
         assert!(blocked.items[0].contains("blocker b-0-0:"), "oldest first");
         for format in [AlertFormat::Text, AlertFormat::Chatbot, AlertFormat::Json] {
             let rendered = render(&report, format, "org-hub");
