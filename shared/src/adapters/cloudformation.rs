@@ -2,7 +2,7 @@ use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::CallAs;
 
 use super::AwsClients;
-use super::sdk::api_error;
+use super::sdk::{all_pages, api_error};
 use crate::ports::{ApiError, ApiErrorKind, StackSetInstances, StackStatusLookup};
 
 /// Stack statuses through DescribeStacks.
@@ -64,23 +64,24 @@ impl SdkStackSetInstances {
 
 impl StackSetInstances for SdkStackSetInstances {
     async fn instances(&self) -> Result<Vec<(String, String)>, ApiError> {
-        let mut instances = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .list_stack_instances()
             .stack_set_name(&self.stack_set)
             .call_as(self.call_as.clone())
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| api_error("ListStackInstances", err))?;
-            instances.extend(page.summaries().iter().filter_map(|instance| {
-                Some((
-                    instance.account()?.to_owned(),
-                    instance.region()?.to_owned(),
-                ))
-            }));
-        }
-        Ok(instances)
+        all_pages("ListStackInstances", pages, |page| {
+            page.summaries()
+                .iter()
+                .filter_map(|instance| {
+                    Some((
+                        instance.account()?.to_owned(),
+                        instance.region()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .await
     }
 }

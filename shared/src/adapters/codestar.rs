@@ -7,7 +7,7 @@ use aws_sdk_codestarconnections::types::{
 };
 
 use super::AwsClients;
-use super::sdk::{api_error, system_time};
+use super::sdk::{all_pages, api_error, system_time};
 use crate::domain::connections::{Connection, ConnectionStatus, Host};
 use crate::domain::sync::{
     BlockerStatus, RepositoryLink, SyncAttempt, SyncAttemptEvent, SyncBlocker, SyncConfiguration,
@@ -96,26 +96,26 @@ impl GitSyncApi for SdkGitSync {
     }
 
     async fn repository_links(&self) -> Result<Vec<RepositoryLink>, ApiError> {
-        let mut links = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .list_repository_links()
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| api_error("ListRepositoryLinks", err))?;
-            links.extend(page.repository_links().iter().map(repository_link));
-        }
-        Ok(links)
+        all_pages("ListRepositoryLinks", pages, |page| {
+            page.repository_links()
+                .iter()
+                .map(repository_link)
+                .collect()
+        })
+        .await
     }
 
     async fn sync_configurations(
         &self,
         repository_link_id: &str,
     ) -> Result<Vec<SyncConfiguration>, ApiError> {
-        let mut configurations = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .list_sync_configurations()
             .repository_link_id(repository_link_id)
@@ -123,44 +123,42 @@ impl GitSyncApi for SdkGitSync {
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| api_error("ListSyncConfigurations", err))?;
-            configurations.extend(page.sync_configurations().iter().map(sync_configuration));
-        }
-        Ok(configurations)
+        all_pages("ListSyncConfigurations", pages, |page| {
+            page.sync_configurations()
+                .iter()
+                .map(sync_configuration)
+                .collect()
+        })
+        .await
     }
 }
 
 impl ConnectionsApi for SdkGitSync {
     async fn connections(&self, provider: Option<&str>) -> Result<Vec<Connection>, ApiError> {
-        let mut connections = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .list_connections()
             .set_provider_type_filter(provider.map(ProviderType::from))
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| api_error("ListConnections", err))?;
-            connections.extend(page.connections().iter().filter_map(connection));
-        }
-        Ok(connections)
+        all_pages("ListConnections", pages, |page| {
+            page.connections().iter().filter_map(connection).collect()
+        })
+        .await
     }
 
     async fn hosts(&self) -> Result<Vec<Host>, ApiError> {
-        let mut hosts = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .list_hosts()
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| api_error("ListHosts", err))?;
-            hosts.extend(page.hosts().iter().filter_map(host));
-        }
-        Ok(hosts)
+        all_pages("ListHosts", pages, |page| {
+            page.hosts().iter().filter_map(host).collect()
+        })
+        .await
     }
 
     async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, ApiError> {

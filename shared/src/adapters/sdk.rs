@@ -112,6 +112,26 @@ fn check_trust_store(ssl_cert_file: Option<std::ffi::OsString>) -> Result<(), Cl
     }
 }
 
+/// Every item of every page of a paginated call: `items` reads one page's.
+pub(crate) async fn all_pages<P, E, R, T>(
+    operation: &'static str,
+    mut pages: aws_smithy_async::future::pagination_stream::PaginationStream<
+        Result<P, SdkError<E, R>>,
+    >,
+    items: impl Fn(&P) -> Vec<T>,
+) -> Result<Vec<T>, ApiError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let mut all = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| api_error(operation, err))?;
+        all.extend(items(&page));
+    }
+    Ok(all)
+}
+
 /// Maps an SDK error to the port's error, keeping the service's code and message.
 pub(crate) fn api_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> ApiError
 where
