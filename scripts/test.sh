@@ -37,11 +37,15 @@ cfn-lint template.yaml
 sam validate --lint --template template.yaml
 checkov -f template.yaml --framework cloudformation --skip-download --compact --quiet
 cfn-lint org/hub.yaml
+sam validate --lint --template org/hub.yaml
 checkov -f org/hub.yaml --framework cloudformation --skip-download --compact --quiet
 cfn-lint examples/*.yaml
 
-step "template: sam build (release, arm64, with cargo-lambda)"
+step "templates: sam build (release, arm64, with cargo-lambda)"
 sam build --template template.yaml
+hub_build=$(mktemp -d)
+sam build --template org/hub.yaml --build-dir "$hub_build"
+rm -rf "$hub_build"
 
 step "benchmarks, quick run (debug binaries, small sizes): they must complete and write their files"
 bench_out=$(mktemp -d)
