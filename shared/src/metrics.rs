@@ -18,8 +18,8 @@
 //! | `RemindersPublished` | Count | sync-watcher | reminders about blockers still ACTIVE |
 //! | `RecoveriesPublished` | Count | sync-watcher | "stack recovered" notices published |
 //! | `ReportsPublished` | Count | sync-watcher | daily health reports published |
-//! | `BlockedStacks` | Count | sync-watcher | stacks with at least one ACTIVE blocker |
-//! | `OldestBlockerAgeSeconds` | Seconds | sync-watcher | age of the oldest ACTIVE blocker (the alarm's metric) |
+//! | `BlockedStacks` | Count | sync-watcher, org-hub | stacks with at least one ACTIVE blocker (org-hub: across the Organization) |
+//! | `OldestBlockerAgeSeconds` | Seconds | sync-watcher, org-hub | age of the oldest ACTIVE blocker (the alarms' metric) |
 //! | `StacksSwept` | Count | sync-watcher, blocker-resolver | stacks a sweep looked at |
 //! | `SweepDurationMs` | Milliseconds | sync-watcher, blocker-resolver | how long a sweep took |
 //! | `ActiveBlockers` | Count | blocker-resolver | ACTIVE blockers a sweep found |
@@ -35,7 +35,11 @@
 //! | `HostsUnhealthy` | Count | connection-auditor | hosts not AVAILABLE |
 //! | `StacksAffected` | Count | connection-auditor | stacks stalled behind an unhealthy connection |
 //! | `AuditErrors` | Count | connection-auditor | calls of an audit that failed |
-//! | `CompleteRuns` | Count | all three | 1 for a scheduled run that covered its whole inventory, 0 for one that could not (the heartbeat alarms count it) |
+//! | `CompleteRuns` | Count | all four | 1 for a scheduled run that covered its whole inventory, 0 for one that could not (the heartbeat alarms count it) |
+//! | `MembersReporting` | Count | org-hub | members whose last health snapshot is recent |
+//! | `MembersSilent` | Count | org-hub | members with no snapshot for two of their sweep periods |
+//! | `UnhealthyResources` | Count | org-hub | unhealthy connections and hosts across the Organization |
+//! | `EventsRejected` | Count | org-hub | events of a batch it could not read (each reason logged) |
 //!
 //! ```
 //! use std::time::{Duration, SystemTime};
@@ -105,14 +109,23 @@ pub enum Metric {
     StacksAffected,
     AuditErrors,
     CompleteRuns,
+    /// The Organization hub: members whose last snapshot is recent.
+    MembersReporting,
+    /// The Organization hub: members with no snapshot for two of their sweep periods.
+    MembersSilent,
+    /// The Organization hub: unhealthy connections and hosts across every member.
+    UnhealthyResources,
+    /// The Organization hub: events it could not read (a log line names each reason).
+    EventsRejected,
 }
 
 const SYNC_WATCHER: &str = "sync-watcher";
 const BLOCKER_RESOLVER: &str = "blocker-resolver";
 const CONNECTION_AUDITOR: &str = "connection-auditor";
+const ORG_HUB: &str = "org-hub";
 
 impl Metric {
-    pub const ALL: [Metric; 22] = [
+    pub const ALL: [Metric; 26] = [
         Self::AlertsPublished,
         Self::RemindersPublished,
         Self::RecoveriesPublished,
@@ -135,6 +148,10 @@ impl Metric {
         Self::StacksAffected,
         Self::AuditErrors,
         Self::CompleteRuns,
+        Self::MembersReporting,
+        Self::MembersSilent,
+        Self::UnhealthyResources,
+        Self::EventsRejected,
     ];
 
     /// The metric's name in CloudWatch.
@@ -162,6 +179,10 @@ impl Metric {
             Self::StacksAffected => "StacksAffected",
             Self::AuditErrors => "AuditErrors",
             Self::CompleteRuns => "CompleteRuns",
+            Self::MembersReporting => "MembersReporting",
+            Self::MembersSilent => "MembersSilent",
+            Self::UnhealthyResources => "UnhealthyResources",
+            Self::EventsRejected => "EventsRejected",
         }
     }
 
@@ -179,9 +200,9 @@ impl Metric {
             Self::AlertsPublished
             | Self::RemindersPublished
             | Self::RecoveriesPublished
-            | Self::ReportsPublished
-            | Self::BlockedStacks
-            | Self::OldestBlockerAgeSeconds => &[SYNC_WATCHER],
+            | Self::ReportsPublished => &[SYNC_WATCHER],
+            // The hub writes the Organization's, under its own Function value.
+            Self::BlockedStacks | Self::OldestBlockerAgeSeconds => &[SYNC_WATCHER, ORG_HUB],
             Self::StacksSwept | Self::SweepDurationMs | Self::ApiErrors | Self::ApiThrottles => {
                 &[SYNC_WATCHER, BLOCKER_RESOLVER]
             }
@@ -196,7 +217,11 @@ impl Metric {
             | Self::HostsUnhealthy
             | Self::StacksAffected
             | Self::AuditErrors => &[CONNECTION_AUDITOR],
-            Self::CompleteRuns => &[SYNC_WATCHER, BLOCKER_RESOLVER, CONNECTION_AUDITOR],
+            Self::CompleteRuns => &[SYNC_WATCHER, BLOCKER_RESOLVER, CONNECTION_AUDITOR, ORG_HUB],
+            Self::MembersReporting
+            | Self::MembersSilent
+            | Self::UnhealthyResources
+            | Self::EventsRejected => &[ORG_HUB],
         }
     }
 

@@ -627,3 +627,68 @@ fn assert_from(alert: &ReceivedAlert, origin: &str) {
         alert.message
     );
 }
+
+/// The hub's dashboard draws every metric org-hub writes and nothing it does not; its alarms
+/// watch org-hub's metrics, the heartbeat over two of its schedule's periods.
+#[test]
+fn the_hub_s_dashboard_and_alarms_watch_what_org_hub_writes() {
+    use gitsync::metrics::Metric;
+    let text = std::fs::read_to_string(workspace_root().join("org/hub.yaml")).expect("hub");
+    let drawn: BTreeSet<String> =
+        regex::Regex::new(r#"\["GitSyncGuard", "(\w+)", "Function", "([\w-]+)""#)
+            .expect("regex")
+            .captures_iter(&text)
+            .map(|c| {
+                assert_eq!(&c[2], "org-hub", "{}", &c[0]);
+                c[1].to_owned()
+            })
+            .collect();
+    let written: BTreeSet<String> = Metric::ALL
+        .iter()
+        .filter(|metric| metric.writers().contains(&"org-hub"))
+        .map(|metric| metric.name().to_owned())
+        .collect();
+    assert_eq!(drawn, written, "the hub dashboard vs what org-hub writes");
+
+    let hub = hub();
+    let resources = hub["Resources"].as_mapping().expect("Resources");
+    let mut watched = Vec::new();
+    for (id, resource) in resources {
+        if resource["Type"] != "AWS::CloudWatch::Alarm" {
+            continue;
+        }
+        let properties = &resource["Properties"];
+        let metric = match properties.get("MetricName") {
+            Some(_) => properties.clone(),
+            None => properties["Metrics"][0]["MetricStat"]["Metric"].clone(),
+        };
+        if metric["Namespace"] == "GitSyncGuard" {
+            let name = metric["MetricName"]
+                .as_str()
+                .expect("MetricName")
+                .to_owned();
+            assert_eq!(metric["Dimensions"][0]["Value"], "org-hub", "{id:?}");
+            assert!(
+                written.contains(&name),
+                "{id:?} watches {name}, which org-hub does not write"
+            );
+            watched.push(name);
+        }
+        assert!(
+            properties.get("TreatMissingData").is_some(),
+            "{id:?} chooses missing data"
+        );
+    }
+    assert!(
+        watched.contains(&"CompleteRuns".to_owned()),
+        "a heartbeat alarm: {watched:?}"
+    );
+    let heartbeat = &hub["Resources"]["HubHeartbeatAlarm"]["Properties"];
+    let schedule = hub["Resources"]["HubFunction"]["Properties"]["Events"]["Watch"]["Properties"]
+        ["ScheduleExpression"]
+        .as_str()
+        .expect("the watch schedule");
+    assert_eq!(schedule, "rate(15 minutes)");
+    assert_eq!(heartbeat["Period"].as_u64(), Some(2 * 15 * 60));
+    assert_eq!(heartbeat["TreatMissingData"].as_str(), Some("breaching"));
+}

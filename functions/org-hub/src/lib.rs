@@ -7,7 +7,7 @@ pub mod settings;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use gitsync::adapters::{
@@ -16,10 +16,12 @@ use gitsync::adapters::{
 use gitsync::config::{Env, function_arn_account};
 use gitsync::domain::alert::{Alert, render};
 use gitsync::domain::org::{
-    HubEvent, Member, MemberState, Outcome, STACK_SET_PLACEHOLDER, figures, org_report, parse_event,
+    HubEvent, Member, MemberState, OrgFigures, Outcome, STACK_SET_PLACEHOLDER, figures, org_report,
+    parse_event,
 };
 use gitsync::domain::selfwatch::test_alert;
 use gitsync::ledger::LedgerError;
+use gitsync::metrics::{Metric, Metrics};
 use gitsync::ports::{
     ApiError, Clock, Document, DocumentStore, Notifier, NotifyError, StackSetInstances, SystemClock,
 };
@@ -209,6 +211,9 @@ impl<S: DocumentStore, N: Notifier, I: StackSetInstances, C: Clock> Hub<S, N, I,
             returned = failures.len(),
             "batch folded"
         );
+        let mut metrics = Metrics::new(FUNCTION_NAME);
+        metrics.count(Metric::EventsRejected, rejected);
+        println!("{}", metrics.line(now));
         json!({"batchItemFailures": failures})
     }
 
@@ -282,6 +287,7 @@ impl<S: DocumentStore, N: Notifier, I: StackSetInstances, C: Clock> Hub<S, N, I,
             .collect();
         let report = self.daily_report(&view, now).await?;
         let figures = figures(&view, now, settings.silent_after);
+        println!("{}", organization_metrics(&figures).line(now));
         tracing::info!(
             members = view.len(),
             reporting = figures.reporting_members,
@@ -344,6 +350,27 @@ impl<S: DocumentStore, N: Notifier, I: StackSetInstances, C: Clock> Hub<S, N, I,
         self.notifier.publish(&rendered).await?;
         Ok(())
     }
+}
+
+/// The Organization's figures, and the heartbeat of a complete run (the hub's alarm counts it).
+fn organization_metrics(figures: &OrgFigures) -> Metrics {
+    let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let mut metrics = Metrics::new(FUNCTION_NAME);
+    metrics
+        .count(Metric::MembersReporting, count(figures.reporting_members))
+        .count(Metric::MembersSilent, count(figures.silent_members))
+        .count(Metric::BlockedStacks, count(figures.blocked_stacks))
+        .count(
+            Metric::UnhealthyResources,
+            count(figures.unhealthy_resources),
+        )
+        // 0 without blockers, so that the alarm sees the Organization clear.
+        .seconds(
+            Metric::OldestBlockerAgeSeconds,
+            Duration::from_secs(figures.oldest_blocker_age_seconds.unwrap_or(0)),
+        )
+        .heartbeat(true);
+    metrics
 }
 
 fn log_instances_failure(error: &ApiError) {
