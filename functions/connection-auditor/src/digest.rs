@@ -86,13 +86,6 @@ pub fn item_severity(item: &DigestItem<'_>) -> Severity {
     }
 }
 
-fn kind_label(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::Connection => "Connection",
-        ResourceKind::Host => "Host",
-    }
-}
-
 fn previous_status<'a>(change: &'a Change<'_>) -> &'a str {
     change
         .previous
@@ -126,7 +119,7 @@ fn stacks_phrase(impact: Option<&Impact<'_>>) -> String {
 
 fn single_title(item: &DigestItem<'_>) -> String {
     let change = item.change;
-    let resource = format!("{} {}", kind_label(change.kind), change.name);
+    let resource = format!("{} {}", change.kind.label(), change.name);
     match change.transition {
         Transition::TurnedUnhealthy => format!(
             "{resource} is {}: {}",
@@ -279,7 +272,7 @@ fn detailed_section(item: &DigestItem<'_>, now: SystemTime) -> Section {
     Section::capped(
         format!(
             "{} {}: {}",
-            kind_label(change.kind),
+            change.kind.label(),
             change.name,
             headline(change)
         ),
@@ -292,7 +285,7 @@ fn one_line(item: &DigestItem<'_>) -> String {
     let change = item.change;
     let mut line = format!(
         "{} {}: {}",
-        kind_label(change.kind),
+        change.kind.label(),
         change.name,
         headline(change)
     );

@@ -6,7 +6,6 @@
 use std::time::{Duration, SystemTime};
 
 use gitsync::domain::alert::{Alert, AlertKind, Section, Severity};
-use gitsync::domain::connections::ResourceKind;
 use gitsync::domain::resolution::{Mode, ResolverItem};
 use gitsync::domain::selfwatch::JobHealth;
 use gitsync::domain::sync::SyncBlocker;
@@ -106,10 +105,7 @@ fn blocked_line(blocked: &ActiveBlocker, now: SystemTime) -> String {
 
 fn unhealthy_line(report: &HealthReport<'_>, record: &StatusRecord) -> String {
     let stalled = report.stalled_by(record);
-    let kind = match record.kind {
-        ResourceKind::Connection => "Connection",
-        ResourceKind::Host => "Host",
-    };
+    let kind = record.kind.label();
     let stacks = match stalled.as_slice() {
         [] => "stalls no stack under Git sync".to_owned(),
         stacks => format!("stalls {} stack(s): {}", stacks.len(), stacks.join(", ")),
@@ -273,6 +269,7 @@ pub fn report_alert(report: &HealthReport<'_>) -> Alert {
 mod tests {
     use super::*;
     use gitsync::domain::alert::{AlertFormat, render};
+    use gitsync::domain::connections::ResourceKind;
     use gitsync::domain::selfwatch::{Heartbeat, Job};
     use gitsync::domain::sync::BlockerStatus;
     use gitsync::fakes::fixtures::{configurations, connection, link};

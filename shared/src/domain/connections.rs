@@ -9,8 +9,11 @@ pub fn is_healthy_status(status: &str) -> bool {
     status == HEALTHY_STATUS
 }
 
-/// What a status record is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// What a status record is about. Stored as `connection` or `host`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum ResourceKind {
     Connection,
     Host,
@@ -22,6 +25,14 @@ impl ResourceKind {
         match self {
             Self::Connection => "connection",
             Self::Host => "host",
+        }
+    }
+
+    /// How messages name it, before its name: `Connection` or `Host`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Connection => "Connection",
+            Self::Host => "Host",
         }
     }
 

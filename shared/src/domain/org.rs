@@ -15,6 +15,7 @@ use thiserror::Error;
 
 use super::alert::{Account, Alert, AlertKind, Origin, Section, Severity};
 use super::bus::{DetailType, SOURCE, VERSION};
+use super::connections::ResourceKind;
 use super::text::{rfc3339, shell_quote, time_and_age};
 
 /// A fact this far ahead of the hub's clock is taken as of now: a member's clock is off.
@@ -284,6 +285,13 @@ impl<'a> Fields<'a> {
     }
 
     /// One of `allowed`.
+    /// `connection` or `host`.
+    fn kind(&self, field: &str) -> Result<ResourceKind, HubInputError> {
+        let kinds = [ResourceKind::Connection, ResourceKind::Host];
+        let value = self.one_of(field, &kinds.map(ResourceKind::as_str))?;
+        ResourceKind::parse(value).ok_or_else(|| self.bad(field, "is not a resource kind"))
+    }
+
     fn one_of(&self, field: &str, allowed: &[&str]) -> Result<&'a str, HubInputError> {
         let value = self.text(field)?;
         if allowed.contains(&value) {
@@ -454,9 +462,7 @@ fn resource_fact(detail: &Fields<'_>) -> Result<Fact, HubInputError> {
     Ok(Fact::ResourceUnhealthy {
         arn,
         unhealthy: Unhealthy {
-            resource_type: detail
-                .one_of("resourceType", &["connection", "host"])?
-                .to_owned(),
+            resource_type: detail.kind("resourceType")?,
             name: detail
                 .optional_text("name")?
                 .filter(|name| !name.is_empty())
@@ -484,9 +490,7 @@ fn snapshot(detail: &Fields<'_>) -> Result<Fact, HubInputError> {
         .iter()
         .map(|item| {
             let unhealthy = Unhealthy {
-                resource_type: item
-                    .one_of("resourceType", &["connection", "host"])?
-                    .to_owned(),
+                resource_type: item.kind("resourceType")?,
                 name: None,
                 status: item.text("status")?.to_owned(),
                 since: item.optional_time("since")?,
@@ -561,8 +565,7 @@ mod stamp {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Unhealthy {
-    /// `connection` or `host`.
-    pub resource_type: String,
+    pub resource_type: ResourceKind,
     /// Known from a Connection Health Change; snapshots carry ARNs only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1024,10 +1027,7 @@ impl BlockerLine<'_> {
 }
 
 fn unhealthy_line(member: &Member, arn: &str, unhealthy: &Unhealthy, now: SystemTime) -> String {
-    let kind = match unhealthy.resource_type.as_str() {
-        "host" => "Host",
-        _ => "Connection",
-    };
+    let kind = unhealthy.resource_type.label();
     // Named as the auditor's digest names it: by name, then its ARN.
     let name = match &unhealthy.name {
         Some(name) => format!("{name} ({arn})"),
