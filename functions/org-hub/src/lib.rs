@@ -48,6 +48,10 @@ pub enum HubError {
     )]
     CorruptState { member: String, error: String },
     #[error(
+        "member {member}'s state could not be written as JSON ({error}); its events go back to the queue"
+    )]
+    Unwritable { member: String, error: String },
+    #[error(
         "member {0}'s state changed under this run {WRITE_ATTEMPTS} times; its events go back \
          to the queue"
     )]
@@ -88,11 +92,7 @@ pub async fn from_env() -> Result<AwsHub, StartError> {
         .as_ref()
         .map(|name| SdkStackSetInstances::new(&clients, name, &settings.call_as));
     let store = DynamoDocuments::new(&clients, &settings.state_table);
-    let hub = Hub::new(store, notifier, instances, SystemClock, settings);
-    if let Some(account) = &hub.settings.account {
-        let _ = hub.account.set(account.clone());
-    }
-    Ok(hub)
+    Ok(Hub::new(store, notifier, instances, SystemClock, settings))
 }
 
 fn member_key(member: &Member) -> String {
@@ -116,9 +116,11 @@ fn read_state(member: &Member, document: Option<&Document>) -> Result<MemberStat
     })
 }
 
-fn body_of(state: &MemberState) -> String {
-    // A map of plain data: serializing it cannot fail.
-    serde_json::to_string(state).unwrap_or_default()
+fn body_of(member: &Member, state: &MemberState) -> Result<String, HubError> {
+    serde_json::to_string(state).map_err(|error| HubError::Unwritable {
+        member: member.to_string(),
+        error: error.to_string(),
+    })
 }
 
 /// The scheduled job an input names, if it is the hub's schedule.
@@ -141,8 +143,11 @@ impl<S: DocumentStore, N: Notifier, I: StackSetInstances, C: Clock> Hub<S, N, I,
             notifier,
             instances,
             clock,
+            account: settings
+                .account
+                .clone()
+                .map_or_else(OnceLock::new, OnceLock::from),
             settings,
-            account: OnceLock::new(),
         }
     }
 
@@ -244,7 +249,11 @@ impl<S: DocumentStore, N: Notifier, I: StackSetInstances, C: Clock> Hub<S, N, I,
                 return Ok(());
             }
             let read = document.map(|document| document.version);
-            if self.store.write(&key, &body_of(&state), read).await? {
+            if self
+                .store
+                .write(&key, &body_of(member, &state)?, read)
+                .await?
+            {
                 return Ok(());
             }
         }
@@ -257,10 +266,13 @@ impl<S: DocumentStore, N: Notifier, I: StackSetInstances, C: Clock> Hub<S, N, I,
         let now = self.clock.now();
         let settings = &self.settings;
         let mut members = Vec::new();
+        let mut last_report = None;
         for document in self.store.documents().await? {
             if let Some(member) = member_of(&document.key) {
                 let state = read_state(&member, Some(&document))?;
                 members.push((member, state, document.version));
+            } else if document.key == REPORT_KEY {
+                last_report = Some(document);
             }
         }
         let mut told = 0_usize;
@@ -275,7 +287,11 @@ impl<S: DocumentStore, N: Notifier, I: StackSetInstances, C: Clock> Hub<S, N, I,
             told += 1;
             if !self
                 .store
-                .write(&member_key(member), &body_of(state), Some(*version))
+                .write(
+                    &member_key(member),
+                    &body_of(member, state)?,
+                    Some(*version),
+                )
                 .await?
             {
                 tracing::warn!(member = %member, "member's state changed meanwhile: its silence is assessed again next run");
@@ -285,7 +301,7 @@ impl<S: DocumentStore, N: Notifier, I: StackSetInstances, C: Clock> Hub<S, N, I,
             .iter()
             .map(|(member, state, _)| (member.clone(), state))
             .collect();
-        let report = self.daily_report(&view, now).await?;
+        let report = self.daily_report(&view, last_report, now).await?;
         let figures = figures(&view, now, settings.silent_after);
         println!("{}", organization_metrics(&figures).line(now));
         tracing::info!(
@@ -300,15 +316,17 @@ impl<S: DocumentStore, N: Notifier, I: StackSetInstances, C: Clock> Hub<S, N, I,
         Ok(json!({"members": view.len(), "memberAlerts": told, "report": report}))
     }
 
+    /// `sent`: the record of the last report, from the same read as the members' states (a
+    /// concurrent run that sent it meanwhile loses the versioned write below).
     async fn daily_report(
         &self,
         members: &[(Member, &MemberState)],
+        sent: Option<Document>,
         now: SystemTime,
     ) -> Result<&'static str, HubError> {
         let Some(day) = self.settings.report_at.due_day(now) else {
             return Ok("not due");
         };
-        let sent = self.store.document(REPORT_KEY).await?;
         if sent.as_ref().is_some_and(|document| document.body == day) {
             return Ok("already sent");
         }
