@@ -346,7 +346,7 @@ fn account_from_env<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
 ) -> Result<Option<Account>, ConfigError> {
     let name = env.optional("ACCOUNT_NAME");
-    if env.optional("ACCOUNT_ID").is_none() {
+    let Some(id) = account_id(env)? else {
         // A name without an id would make alerts from two accounts look alike.
         return match name {
             None => Ok(None),
@@ -355,8 +355,7 @@ fn account_from_env<F: Fn(&str) -> Option<String>>(
                 expected: "a 12-digit AWS account id (ACCOUNT_NAME is set, so is needed)",
             }),
         };
-    }
-    let id = env.required_matching("ACCOUNT_ID", &ACCOUNT_ID, ACCOUNT_ID_FORM)?;
+    };
     if let Some(name) = &name
         && name.chars().count() > 256
     {
