@@ -71,17 +71,21 @@ impl StackSetInstances for SdkStackSetInstances {
             .call_as(self.call_as.clone())
             .into_paginator()
             .send();
-        all_pages("ListStackInstances", pages, |page| {
-            page.summaries()
-                .iter()
-                .filter_map(|instance| {
-                    Some((
-                        instance.account()?.to_owned(),
-                        instance.region()?.to_owned(),
-                    ))
-                })
-                .collect()
-        })
+        all_pages(
+            pages,
+            |err| api_error("ListStackInstances", err),
+            |page| {
+                page.summaries()
+                    .iter()
+                    .filter_map(|instance| {
+                        Some((
+                            instance.account()?.to_owned(),
+                            instance.region()?.to_owned(),
+                        ))
+                    })
+                    .collect()
+            },
+        )
         .await
     }
 }

@@ -102,12 +102,16 @@ impl GitSyncApi for SdkGitSync {
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        all_pages("ListRepositoryLinks", pages, |page| {
-            page.repository_links()
-                .iter()
-                .map(repository_link)
-                .collect()
-        })
+        all_pages(
+            pages,
+            |err| api_error("ListRepositoryLinks", err),
+            |page| {
+                page.repository_links()
+                    .iter()
+                    .map(repository_link)
+                    .collect()
+            },
+        )
         .await
     }
 
@@ -123,12 +127,16 @@ impl GitSyncApi for SdkGitSync {
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        all_pages("ListSyncConfigurations", pages, |page| {
-            page.sync_configurations()
-                .iter()
-                .map(sync_configuration)
-                .collect()
-        })
+        all_pages(
+            pages,
+            |err| api_error("ListSyncConfigurations", err),
+            |page| {
+                page.sync_configurations()
+                    .iter()
+                    .map(sync_configuration)
+                    .collect()
+            },
+        )
         .await
     }
 }
@@ -142,9 +150,11 @@ impl ConnectionsApi for SdkGitSync {
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        all_pages("ListConnections", pages, |page| {
-            page.connections().iter().filter_map(connection).collect()
-        })
+        all_pages(
+            pages,
+            |err| api_error("ListConnections", err),
+            |page| page.connections().iter().filter_map(connection).collect(),
+        )
         .await
     }
 
@@ -155,9 +165,11 @@ impl ConnectionsApi for SdkGitSync {
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        all_pages("ListHosts", pages, |page| {
-            page.hosts().iter().filter_map(host).collect()
-        })
+        all_pages(
+            pages,
+            |err| api_error("ListHosts", err),
+            |page| page.hosts().iter().filter_map(host).collect(),
+        )
         .await
     }
 

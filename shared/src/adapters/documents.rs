@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::AwsClients;
+use super::sdk::all_pages;
 use crate::ledger::LedgerError;
 use crate::ports::{Document, DocumentStore};
 
@@ -46,19 +47,18 @@ fn document(item: &HashMap<String, AttributeValue>) -> Option<Document> {
 
 impl DocumentStore for DynamoDocuments {
     async fn documents(&self) -> Result<Vec<Document>, LedgerError> {
-        let mut documents = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .scan()
             .table_name(&self.table)
             .consistent_read(true)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| self.failed("scanning the documents", err))?;
-            documents.extend(page.items().iter().filter_map(document));
-        }
-        Ok(documents)
+        let failed = |err| self.failed("scanning the documents", err);
+        all_pages(pages, failed, |page| {
+            page.items().iter().filter_map(document).collect()
+        })
+        .await
     }
 
     async fn document(&self, key: &str) -> Result<Option<Document>, LedgerError> {

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::AwsClients;
+use super::sdk::all_pages;
 use crate::domain::connections::ResourceKind;
 use crate::domain::selfwatch::{Heartbeat, Job};
 use crate::ledger::{
@@ -192,7 +193,6 @@ impl AlertLedger for DynamoLedger {
     async fn entries(&self, query: &LedgerQuery) -> Result<Vec<LedgerEntry>, LedgerError> {
         let (scope, prefix) = (query.scope(), query.prefix());
         let scope_key = format!("{scope}/{prefix}*");
-        let mut entries = Vec::new();
         let query = self
             .client
             .query()
@@ -207,12 +207,15 @@ impl AlertLedger for DynamoLedger {
                 .key_condition_expression("pk = :scope AND begins_with(sk, :prefix)")
                 .expression_attribute_values(":prefix", s(prefix))
         };
-        let mut pages = query.into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| self.failed("listing", &scope_key, err))?;
-            entries.extend(page.items().iter().filter_map(|item| entry(scope, item)));
-        }
-        Ok(entries)
+        let pages = query.into_paginator().send();
+        let failed = |err| self.failed("listing", &scope_key, err);
+        all_pages(pages, failed, |page| {
+            page.items()
+                .iter()
+                .filter_map(|item| entry(scope, item))
+                .collect()
+        })
+        .await
     }
 
     async fn close(&self, key: &LedgerKey) -> Result<(), LedgerError> {
@@ -249,8 +252,7 @@ fn status_record(item: &HashMap<String, AttributeValue>) -> Option<StatusRecord>
 
 impl StatusStore for DynamoLedger {
     async fn statuses(&self) -> Result<Vec<StatusRecord>, LedgerError> {
-        let mut records = Vec::new();
-        let mut pages = self
+        let pages = self
             .client
             .query()
             .table_name(&self.table)
@@ -259,11 +261,11 @@ impl StatusStore for DynamoLedger {
             .consistent_read(true)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| self.failed("listing", STATUS_SCOPE, err))?;
-            records.extend(page.items().iter().filter_map(status_record));
-        }
-        Ok(records)
+        let failed = |err| self.failed("listing", STATUS_SCOPE, err);
+        all_pages(pages, failed, |page| {
+            page.items().iter().filter_map(status_record).collect()
+        })
+        .await
     }
 
     async fn save_status(&self, record: &StatusRecord) -> Result<(), LedgerError> {

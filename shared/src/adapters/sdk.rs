@@ -112,22 +112,18 @@ fn check_trust_store(ssl_cert_file: Option<std::ffi::OsString>) -> Result<(), Cl
     }
 }
 
-/// Every item of every page of a paginated call: `items` reads one page's.
-pub(crate) async fn all_pages<P, E, R, T>(
-    operation: &'static str,
+/// Every item of every page of a paginated call: `items` reads one page's, `failed` says
+/// what a failed page means to the caller's port.
+pub(crate) async fn all_pages<P, E, R, T, X>(
     mut pages: aws_smithy_async::future::pagination_stream::PaginationStream<
         Result<P, SdkError<E, R>>,
     >,
+    failed: impl Fn(SdkError<E, R>) -> X,
     items: impl Fn(&P) -> Vec<T>,
-) -> Result<Vec<T>, ApiError>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
+) -> Result<Vec<T>, X> {
     let mut all = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|err| api_error(operation, err))?;
-        all.extend(items(&page));
+        all.extend(items(&page.map_err(&failed)?));
     }
     Ok(all)
 }
