@@ -16,7 +16,6 @@ pub use dynamodb::DynamoLedger;
 pub use eventbridge::EventBridgeBus;
 pub use sdk::{AL2023_CA_BUNDLE, AwsClients, ClientsError, https_client};
 pub use sns::SnsNotifier;
-pub use trust::{AMAZON_ROOTS, TrustPath, TrustPathClient, TrustPathConnector, roots_in_bundle};
 
 use thiserror::Error;
 
